@@ -1,0 +1,1 @@
+"""Manyi (满意): customer-satisfaction platform."""

@@ -1,0 +1,275 @@
+"""The ``manyi`` command: one tree for serving, workers, set-up, demo data and reports.
+
+JSON goes to stdout, human messages to stderr, and every failure exits non-zero. Commands that
+need the database set Django up lazily, so ``manyi --help`` and file-only commands stay fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+app = typer.Typer(
+    name="manyi",
+    help="Manyi (满意): customer satisfaction for businesses with many outlets.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+surveys_app = typer.Typer(help="Surveys: list definitions and links.", no_args_is_help=True)
+app.add_typer(surveys_app, name="surveys")
+
+
+class Fmt(StrEnum):
+    table = "table"
+    json = "json"
+
+
+FormatOpt = Annotated[Fmt, typer.Option("--format", help="table for people, json for programs.")]
+
+
+def err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err(f"error: {message}")
+    return typer.Exit(code)
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "manyi.settings")
+    try:
+        import django
+
+        django.setup()
+    except Exception as exc:  # configuration errors must read as one line, not a traceback
+        from manyi.settings.env import ConfigError
+
+        if isinstance(exc, ConfigError):
+            raise fail(str(exc)) from exc
+        raise
+
+
+def call(*args: str) -> None:
+    from django.core.management import call_command
+
+    call_command(*args)
+
+
+def emit(data: Any, fmt: Fmt, table: Any = None) -> None:
+    if fmt == Fmt.json:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    elif table is not None:
+        table()
+    else:
+        for k, v in (data.items() if isinstance(data, dict) else enumerate(data)):
+            typer.echo(f"{k}: {v}")
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def manage(ctx: typer.Context) -> None:
+    """Run a Django management command with Manyi's settings (e.g. `manyi manage makemigrations`)."""
+    setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["manyi manage", *ctx.args])
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    setup_django()
+    call("migrate", "--no-input")
+
+
+@app.command()
+def createadmin(
+    username: Annotated[str, typer.Option(help="Login name.")] = "admin",
+    password: Annotated[str | None, typer.Option(help="Password; asked for when omitted.")] = None,
+    email: Annotated[str, typer.Option(help="E-mail address.")] = "",
+) -> None:
+    """Create an administrator with access to the whole organisation."""
+    setup_django()
+    from django.contrib.auth import get_user_model
+
+    from manyi.org.choices import Role
+    from manyi.org.models import OrgUnit, RoleAssignment
+
+    if password is None:
+        if not sys.stdin.isatty():
+            raise fail("--password is required when not running in a terminal")
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 10:
+        raise fail("the password must have at least 10 characters")
+    User = get_user_model()
+    if User.objects.filter(username=username).exists():
+        raise fail(f"a user named {username!r} already exists")
+    user = User.objects.create_superuser(username=username, password=password, email=email)
+    root = OrgUnit.objects.filter(parent__isnull=True).order_by("id").first()
+    if root:
+        RoleAssignment.objects.get_or_create(user=user, unit=root, role=Role.ADMIN)
+    err(f"created administrator {username}")
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    workers: Annotated[int, typer.Option(help="Web processes; 0 = 2 × cores + 1.")] = 0,
+) -> None:
+    """Run the web server (gunicorn), with static files served by whitenoise."""
+    setup_django()
+    call("collectstatic", "--no-input", "--verbosity", "0")
+    os.execvp(sys.executable, _gunicorn_argv(host, port, workers))
+
+
+def _gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
+    from django.conf import settings
+
+    n = workers or int(os.environ.get("MANYI_WEB_WORKERS", "0") or 0) or (2 * (os.cpu_count() or 1) + 1)
+    return [
+        sys.executable, "-m", "gunicorn", "manyi.wsgi:application",
+        "--bind", f"{host}:{port}",
+        "--workers", str(n),
+        "--worker-class", "sync",
+        "--timeout", "60",
+        "--graceful-timeout", "10",
+        "--access-logfile", "-" if settings.DEBUG else "/dev/null",
+        "--error-logfile", "-",
+    ]  # fmt: skip
+
+
+@app.command()
+def worker(
+    until_idle: Annotated[bool, typer.Option("--until-idle", help="Process what is queued, then exit.")] = False,
+    queue: Annotated[str, typer.Option(help="Queue name.")] = "default",
+) -> None:
+    """Run background tasks (Django Tasks with the database backend)."""
+    setup_django()
+    args = ["db_worker", "--queue-name", queue, "--no-reload"]
+    if until_idle:
+        args += ["--batch", "--no-startup-delay"]
+    call(*args)
+
+
+@app.command()
+def demo(
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Only load the demo data.")] = False,
+    port: Annotated[int, typer.Option(help="TCP port for the web server.")] = 8000,
+    responses: Annotated[int | None, typer.Option(help="How many responses to generate.")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 20261123,
+) -> None:
+    """Migrate, load the seeded demo company (idempotently), then serve web and worker together."""
+    setup_django()
+    from django.conf import settings
+
+    from manyi.core import demo as demo_data
+
+    t0 = time.monotonic()
+    call("migrate", "--no-input", "--verbosity", "0")
+    call("collectstatic", "--no-input", "--verbosity", "0")
+    n = responses if responses is not None else settings.MANYI_DEMO_RESPONSES
+    report = demo_data.load(seed=seed, responses=n, progress=err)
+    err(f"demo data ready in {time.monotonic() - t0:.1f} s: {report}")
+    url = f"http://127.0.0.1:{port}"
+    err("")
+    err(f"  Manyi is at {url}/   (survey example: {url}{report['example_survey_path']})")
+    err("  Logins (password manyi-demo): demo-admin, demo-cx (whole company), demo-store (one store)")
+    err("")
+    if no_serve:
+        return
+    _serve_with_worker(port)
+
+
+def _serve_with_worker(port: int) -> None:
+    env = dict(os.environ)
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "manyi.cli", "worker"], env=env),
+        subprocess.Popen(_gunicorn_argv("127.0.0.1", port, 0), env=env),
+    ]
+
+    def stop(*_: Any) -> None:
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+    finally:
+        stop()
+        for p in procs:
+            p.wait(timeout=15)
+    codes = [p.returncode for p in procs]
+    if any(c not in (0, -signal.SIGTERM, -signal.SIGINT) for c in codes):
+        raise typer.Exit(1)
+
+
+@app.command()
+def stats(fmt: FormatOpt = Fmt.table) -> None:
+    """Counts of the main records."""
+    setup_django()
+    from manyi.core.queries import record_counts
+
+    data = record_counts()
+    emit(data, fmt)
+
+
+@surveys_app.command("list")
+def surveys_list(fmt: FormatOpt = Fmt.table) -> None:
+    """Every survey with its published (or draft) questions and its public links."""
+    setup_django()
+    from manyi.surveys.queries import survey_listing
+
+    data = survey_listing()
+
+    def table() -> None:
+        from rich.console import Console
+        from rich.table import Table
+
+        t = Table("id", "slug", "status", "version", "questions", "links")
+        for s in data:
+            t.add_row(str(s["id"]), s["slug"], s["status"], str(s["version"]), str(len(s["questions"])), str(len(s["links"])))
+        Console().print(t)
+
+    emit(data, fmt, table)
+
+
+@app.command()
+def check(
+    fmt: FormatOpt = Fmt.table,
+    production: Annotated[bool, typer.Option(help="Judge as a production deployment (default: unless MANYI_DEBUG).")] = True,
+) -> None:
+    """Self-check of the settings and data for a production deployment; exits 1 on any error."""
+    setup_django()
+    from manyi.core.checks import run_checks
+
+    findings = run_checks(production=production)
+    if fmt == Fmt.json:
+        emit(findings, fmt)
+    else:
+        for f in findings:
+            typer.echo(f"[{f['level']}] {f['id']}: {f['message']}")
+        if not findings:
+            typer.echo("all checks passed")
+    if any(f["level"] == "error" for f in findings):
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,22 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+
+app_name = "console"
+urlpatterns = [
+    path("login/", auth_views.LoginView.as_view(template_name="console/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", views.home, name="home"),
+    path("units/", views.unit_list, name="unit_list"),
+    path("units/<int:pk>/", views.unit_detail, name="unit_detail"),
+    path("surveys/", views.survey_list, name="survey_list"),
+    path("surveys/<int:pk>/", views.survey_detail, name="survey_detail"),
+    path("responses/", views.response_list, name="response_list"),
+    path("responses/<int:pk>/", views.response_detail, name="response_detail"),
+    path("feedback/", views.feedback_list, name="feedback_list"),
+    path("feedback/<int:pk>/", views.feedback_detail, name="feedback_detail"),
+    path("cases/", views.case_list, name="case_list"),
+    path("cases/<int:pk>/", views.case_detail, name="case_detail"),
+    path("customers/<int:pk>/", views.customer_detail, name="customer_detail"),
+]

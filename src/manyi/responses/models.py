@@ -1,0 +1,80 @@
+"""Survey responses, their answers, and in-progress drafts."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from manyi.org.scoping import ScopedModel
+
+from .choices import Channel
+
+
+class Response(ScopedModel):
+    """One submitted answer sheet. ``submission_id`` comes from the client and makes submits idempotent."""
+
+    submission_id = models.UUIDField(_("submission id"), unique=True)
+    survey = models.ForeignKey("surveys.Survey", on_delete=models.PROTECT, related_name="responses")
+    version = models.ForeignKey("surveys.SurveyVersion", on_delete=models.PROTECT, related_name="responses")
+    link = models.ForeignKey(
+        "surveys.SurveyLink", on_delete=models.SET_NULL, null=True, blank=True, related_name="responses"
+    )
+    unit = models.ForeignKey("org.OrgUnit", on_delete=models.PROTECT, related_name="responses")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.SET_NULL, null=True, blank=True, related_name="responses"
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.LINK)
+    language = models.CharField(_("language"), max_length=16)
+    started_at = models.DateTimeField(_("started"))
+    submitted_at = models.DateTimeField(_("submitted"), db_index=True)
+    duration_seconds = models.PositiveIntegerField(_("time taken (s)"), null=True, blank=True)
+    # Keyed hash of the client address (HMAC with the secret key); the address itself is never stored.
+    ip_hash = models.CharField(max_length=64, blank=True)
+    # Headline scores copied from the answers so lists and league tables need no pivot.
+    nps = models.SmallIntegerField(null=True, blank=True)
+    csat = models.SmallIntegerField(null=True, blank=True)
+    ces = models.SmallIntegerField(null=True, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        verbose_name = _("response")
+        verbose_name_plural = _("responses")
+        indexes = [
+            models.Index(fields=["unit", "submitted_at"], name="resp_unit_time"),
+            models.Index(fields=["survey", "submitted_at"], name="resp_survey_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"response {self.pk}"
+
+
+class Answer(models.Model):
+    """One answered item. Matrix rows and SERVQUAL halves have codes like ``csi.tangibles``."""
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
+    question_code = models.CharField(max_length=96)
+    number = models.FloatField(null=True, blank=True)
+    text = models.TextField(blank=True)
+    choices = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("answer")
+        constraints = [models.UniqueConstraint(fields=["response", "question_code"], name="answer_unique_code")]
+
+    def __str__(self) -> str:
+        return f"{self.response_id}:{self.question_code}"
+
+
+class ResponseDraft(models.Model):
+    """Answers saved while the respondent goes, so a reload resumes where they were."""
+
+    submission_id = models.UUIDField(unique=True)
+    link = models.ForeignKey("surveys.SurveyLink", on_delete=models.CASCADE, related_name="drafts")
+    version = models.ForeignKey("surveys.SurveyVersion", on_delete=models.CASCADE, related_name="drafts")
+    answers = models.JSONField(default=dict)
+    language = models.CharField(max_length=16)
+    started_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return str(self.submission_id)

@@ -1,0 +1,32 @@
+"""The operational database: SQLite in the data dir (WAL) by default, PostgreSQL from MANYI_DATABASE_URL."""
+
+import dj_database_url
+
+from .env import ENV, ConfigError
+
+SQLITE_PATH = ENV.data_dir / "manyi.sqlite3"
+
+if ENV.database_url:
+    if not ENV.database_url.startswith(("postgres://", "postgresql://", "sqlite://")):
+        raise ConfigError(
+            "MANYI_DATABASE_URL must start with postgres:// or sqlite://, got "
+            f"{ENV.database_url.split('://')[0]}://"
+        )
+    _db = dj_database_url.parse(ENV.database_url, conn_max_age=60, conn_health_checks=True)
+else:
+    _db = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(SQLITE_PATH)}
+
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    # IMMEDIATE takes the write lock at BEGIN, so concurrent writers queue on busy_timeout
+    # instead of failing with "database is locked" when a read transaction upgrades.
+    _db["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+            "PRAGMA busy_timeout=20000; PRAGMA cache_size=-20000; PRAGMA temp_store=MEMORY;"
+        ),
+    }
+    _db.setdefault("TEST", {})["NAME"] = str(ENV.data_dir / "test.sqlite3")
+
+DATABASES = {"default": _db}

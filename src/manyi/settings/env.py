@@ -1,0 +1,95 @@
+"""Every setting Manyi reads from the environment, typed, in one place.
+
+Other modules import values from here; nothing else calls ``os.environ``. Each variable is
+documented in ``.env.example`` at the project root.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from environs import Env, EnvError
+
+_env = Env()
+_env.read_env(override=False)  # a .env file in the working directory, if there is one
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message says which and what is expected."""
+
+
+def _secret_key(data_dir: Path, explicit: str | None) -> str:
+    """Return the secret key: from the environment, else generated once and kept in the data dir."""
+    if explicit:
+        return explicit
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    # O_EXCL: two processes starting at once must agree on one key.
+    try:
+        fd = path.open("x")
+    except FileExistsError:
+        return path.read_text().strip()
+    with fd:
+        fd.write(key)
+    path.chmod(0o600)
+    return key
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The typed view of the environment."""
+
+    data_dir: Path
+    database_url: str | None
+    secret_key: str
+    debug: bool
+    allowed_hosts: list[str]
+    csrf_trusted_origins: list[str]
+    base_url: str
+    cache_url: str | None
+    time_zone: str
+    language_code: str
+    secure_cookies: bool
+    log_level: str
+    submit_rate_limit: str
+    public_rate_limit: str
+    worker_threads: int
+    web_workers: int
+    demo_responses: int
+
+
+def load() -> Settings:
+    """Read and validate the environment; raise ConfigError naming the variable that is wrong."""
+    try:
+        data_dir = Path(_env.str("MANYI_DATA_DIR", "var")).expanduser().resolve()
+        debug = _env.bool("MANYI_DEBUG", False)
+        base_url = _env.str("MANYI_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+        return Settings(
+            data_dir=data_dir,
+            database_url=_env.str("MANYI_DATABASE_URL", None) or None,
+            secret_key=_secret_key(data_dir, _env.str("MANYI_SECRET_KEY", None)),
+            debug=debug,
+            allowed_hosts=_env.list("MANYI_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"]),
+            csrf_trusted_origins=_env.list("MANYI_CSRF_TRUSTED_ORIGINS", []),
+            base_url=base_url,
+            cache_url=_env.str("MANYI_CACHE_URL", None) or None,
+            time_zone=_env.str("MANYI_TIME_ZONE", "Asia/Shanghai"),
+            language_code=_env.str("MANYI_LANGUAGE", "zh-hans"),
+            secure_cookies=_env.bool("MANYI_SECURE_COOKIES", base_url.startswith("https://")),
+            log_level=_env.str("MANYI_LOG_LEVEL", "INFO").upper(),
+            submit_rate_limit=_env.str("MANYI_SUBMIT_RATE_LIMIT", "30/m"),
+            public_rate_limit=_env.str("MANYI_PUBLIC_RATE_LIMIT", "120/m"),
+            worker_threads=_env.int("MANYI_WORKER_THREADS", 2),
+            web_workers=_env.int("MANYI_WEB_WORKERS", 0),
+            demo_responses=_env.int("MANYI_DEMO_RESPONSES", 200_000),
+        )
+    except EnvError as exc:
+        raise ConfigError(f"invalid environment setting: {exc}") from exc
+
+
+ENV = load()
