@@ -71,7 +71,7 @@ def emit(data: Any, fmt: Fmt, table: Any = None) -> None:
     elif table is not None:
         table()
     else:
-        for k, v in (data.items() if isinstance(data, dict) else enumerate(data)):
+        for k, v in data.items() if isinstance(data, dict) else enumerate(data):
             typer.echo(f"{k}: {v}")
 
 
@@ -150,7 +150,9 @@ def _gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
 
 @app.command()
 def worker(
-    until_idle: Annotated[bool, typer.Option("--until-idle", help="Process what is queued, then exit.")] = False,
+    until_idle: Annotated[
+        bool, typer.Option("--until-idle", help="Process what is queued, then exit.")
+    ] = False,
     queue: Annotated[str, typer.Option(help="Queue name.")] = "default",
 ) -> None:
     """Run background tasks (Django Tasks with the database backend)."""
@@ -240,7 +242,14 @@ def surveys_list(fmt: FormatOpt = Fmt.table) -> None:
 
         t = Table("id", "slug", "status", "version", "questions", "links")
         for s in data:
-            t.add_row(str(s["id"]), s["slug"], s["status"], str(s["version"]), str(len(s["questions"])), str(len(s["links"])))
+            t.add_row(
+                str(s["id"]),
+                s["slug"],
+                s["status"],
+                str(s["version"]),
+                str(len(s["questions"])),
+                str(len(s["links"])),
+            )
         Console().print(t)
 
     emit(data, fmt, table)
@@ -249,7 +258,9 @@ def surveys_list(fmt: FormatOpt = Fmt.table) -> None:
 @app.command()
 def check(
     fmt: FormatOpt = Fmt.table,
-    production: Annotated[bool, typer.Option(help="Judge as a production deployment (default: unless MANYI_DEBUG).")] = True,
+    production: Annotated[
+        bool, typer.Option(help="Judge as a production deployment (default: unless MANYI_DEBUG).")
+    ] = True,
 ) -> None:
     """Self-check of the settings and data for a production deployment; exits 1 on any error."""
     setup_django()

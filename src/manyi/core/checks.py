@@ -29,7 +29,9 @@ def run_checks(*, production: bool = True) -> list[dict[str, Any]]:
         executor = MigrationExecutor(connection)
         pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
         if pending:
-            out.append(_finding("error", "manyi.E001", f"{len(pending)} migrations not applied: run `manyi migrate`"))
+            out.append(
+                _finding("error", "manyi.E001", f"{len(pending)} migrations not applied: run `manyi migrate`")
+            )
     except Exception as exc:
         out.append(_finding("error", "manyi.E002", f"cannot reach the database: {exc}"))
         return out
@@ -37,16 +39,42 @@ def run_checks(*, production: bool = True) -> list[dict[str, Any]]:
         return out
     if settings.DEBUG:
         out.append(_finding("error", "manyi.E010", "MANYI_DEBUG is on; turn it off in production"))
-    demo = list(get_user_model().objects.filter(username__in=DEMO_USERNAMES, is_active=True).values_list("username", flat=True))
+    demo = list(
+        get_user_model()
+        .objects.filter(username__in=DEMO_USERNAMES, is_active=True)
+        .values_list("username", flat=True)
+    )
     if demo:
         out.append(
-            _finding("error", "manyi.E011", f"demo accounts exist with a public password: {', '.join(sorted(demo))}; "
-                     "deactivate them or use a fresh data dir")
+            _finding(
+                "error",
+                "manyi.E011",
+                f"demo accounts exist with a public password: {', '.join(sorted(demo))}; "
+                "deactivate them or use a fresh data dir",
+            )
         )
     if connection.vendor == "sqlite":
-        out.append(_finding("warning", "manyi.W001", "SQLite is fine for one machine; set MANYI_DATABASE_URL=postgres://… for production scale"))
+        out.append(
+            _finding(
+                "warning",
+                "manyi.W001",
+                "SQLite is fine for one machine; set MANYI_DATABASE_URL=postgres://… for production scale",
+            )
+        )
     if not settings.MANYI_BASE_URL.startswith("https://"):
-        out.append(_finding("warning", "manyi.W002", f"MANYI_BASE_URL is {settings.MANYI_BASE_URL}; survey links should use https://"))
-    if "django.core.cache.backends.redis" not in settings.CACHES["default"]["BACKEND"]:
-        out.append(_finding("warning", "manyi.W003", "rate limits use the file cache; set MANYI_CACHE_URL=redis://… when running several machines"))
+        out.append(
+            _finding(
+                "warning",
+                "manyi.W002",
+                f"MANYI_BASE_URL is {settings.MANYI_BASE_URL}; survey links should use https://",
+            )
+        )
+    if "redis" not in str(settings.CACHES["default"]["BACKEND"]):
+        out.append(
+            _finding(
+                "warning",
+                "manyi.W003",
+                "rate limits use the file cache; set MANYI_CACHE_URL=redis://… when running several machines",
+            )
+        )
     return out

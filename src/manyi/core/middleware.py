@@ -23,7 +23,9 @@ class BodyLimitMiddleware:
         try:
             size = int(length)
         except ValueError:
-            return error_response(request, 400, "bad_content_length", _("The Content-Length header is not a number."))
+            return error_response(
+                request, 400, "bad_content_length", _("The Content-Length header is not a number.")
+            )
         if size > self.limit:
             return error_response(
                 request,

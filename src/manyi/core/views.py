@@ -11,7 +11,9 @@ from .errors import error_response
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return error_response(request, 400, "bad_request", _("The request was malformed. Please reload the page."))
+    return error_response(
+        request, 400, "bad_request", _("The request was malformed. Please reload the page.")
+    )
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -53,7 +53,12 @@ def do_create_staff(
     User = get_user_model()
     with transaction.atomic():
         user = User.objects.create_user(
-            username=username, password=password, email=email, first_name=first_name, last_name=last_name, **extra
+            username=username,
+            password=password,
+            email=email,
+            first_name=first_name,
+            last_name=last_name,
+            **extra,
         )
         RoleAssignment.objects.create(user=user, unit=unit, role=role)
     return user

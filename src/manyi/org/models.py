@@ -28,11 +28,15 @@ class OrgUnit(ScopedModel):
     code = models.SlugField(_("code"), max_length=64, unique=True)
     name = models.JSONField(_("name"), help_text=_('One name per language, e.g. {"zh-hans": "…", "en": "…"}'))
     kind = models.CharField(_("kind"), max_length=16, choices=UnitKind.choices)
-    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
     # Materialised path of primary keys, "/1/4/17/": a subtree is one indexed prefix match.
     path = models.CharField(max_length=255, db_index=True, editable=False, default="")
     depth = models.PositiveSmallIntegerField(default=0, editable=False)
-    timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_timezone])
+    timezone = models.CharField(
+        _("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_timezone]
+    )
     locale = models.CharField(_("locale"), max_length=16, default=LANG_ZH)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -10,7 +10,12 @@ from .models import OrgUnit, RoleAssignment
 
 def home_unit(user: Any) -> OrgUnit | None:
     """The highest unit at which the user holds a role; its time zone is the user's."""
-    ra = RoleAssignment.objects.filter(user=user).select_related("unit").order_by("unit__depth", "unit_id").first()
+    ra = (
+        RoleAssignment.objects.filter(user=user)
+        .select_related("unit")
+        .order_by("unit__depth", "unit_id")
+        .first()
+    )
     return ra.unit if ra else None
 
 

@@ -27,8 +27,13 @@ def scope_paths(user: AbstractBaseUser | AnonymousUser | Any) -> list[str] | Non
         return list(cached)
     from .models import RoleAssignment
 
+    user_id: int = user.pk
     paths = sorted(
-        set(RoleAssignment.objects.filter(user=user, unit__is_active=True).values_list("unit__path", flat=True))
+        set(
+            RoleAssignment.objects.filter(user_id=user_id, unit__is_active=True).values_list(
+                "unit__path", flat=True
+            )
+        )
     )
     # Drop paths already covered by an ancestor's path.
     reduced: list[str] = []

@@ -59,7 +59,9 @@ class Answer(models.Model):
 
     class Meta:
         verbose_name = _("answer")
-        constraints = [models.UniqueConstraint(fields=["response", "question_code"], name="answer_unique_code")]
+        constraints = [
+            models.UniqueConstraint(fields=["response", "question_code"], name="answer_unique_code")
+        ]
 
     def __str__(self) -> str:
         return f"{self.response_id}:{self.question_code}"

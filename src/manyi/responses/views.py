@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -19,7 +20,7 @@ from manyi.core.errors import error_response
 from manyi.core.i18ntext import normalize_language, text_for
 from manyi.core.privacy import ip_hash
 from manyi.surveys.models import SurveyLink, SurveyVersion
-from manyi.surveys.questions import parse_answers, scale_of
+from manyi.surveys.questions import scale_of
 
 from .actions import SubmitRefused, answerable_version, check_submit_response, do_save_draft, link_refusal
 from .models import Response, ResponseDraft
@@ -37,16 +38,16 @@ def choose_language(request: HttpRequest, link: SurveyLink) -> str:
     """The link's language, then ?lang=, then Accept-Language, then the survey's fallback language."""
     langs = list(link.survey.languages)
     asked = normalize_language(request.GET.get("lang") or request.POST.get("lang"))
-    if asked in langs:
-        return asked
+    if asked and asked in langs:
+        return asked  # the respondent picked it on the page
     if link.language in langs:
-        return link.language
+        return str(link.language)
     header = request.headers.get("Accept-Language", "")
     for part in header.split(","):
         lang = normalize_language(part.split(";")[0])
-        if lang in langs:
+        if lang and lang in langs:
             return lang
-    return link.survey.fallback_language
+    return str(link.survey.fallback_language)
 
 
 def _parse_sid(value: str | None) -> uuid.UUID | None:
@@ -61,13 +62,18 @@ def _limited(request: HttpRequest, scope: str, rate: str) -> HttpResponse | None
     if allowed:
         return None
     resp = error_response(
-        request, 429, "rate_limited", _("Too many requests. Please wait {s} seconds and try again.").format(s=retry)
+        request,
+        429,
+        "rate_limited",
+        _("Too many requests. Please wait {s} seconds and try again.").format(s=retry),
     )
     resp["Retry-After"] = str(retry)
     return resp
 
 
-def _question_views(version: SurveyVersion, lang: str, fallback: str, raw: dict[str, Any], errors: dict[str, str]):
+def _question_views(
+    version: SurveyVersion, lang: str, fallback: str, raw: dict[str, Any], errors: dict[str, str]
+):
     """Everything the template needs per question, texts already in the chosen language."""
     out = []
     for q in version.questions:
@@ -88,7 +94,10 @@ def _question_views(version: SurveyVersion, lang: str, fallback: str, raw: dict[
             lo, hi = scale_of(q)
             labels = scale.get("labels") or []
             view["points"] = [
-                {"value": str(v), "label": text_for(labels[v - lo], lang, fallback) if len(labels) > v - lo else ""}
+                {
+                    "value": str(v),
+                    "label": text_for(labels[v - lo], lang, fallback) if len(labels) > v - lo else "",
+                }
                 for v in range(lo, hi + 1)
             ]
             view["min_label"] = text_for(scale.get("min_label"), lang, fallback)
@@ -104,15 +113,22 @@ def _question_views(version: SurveyVersion, lang: str, fallback: str, raw: dict[
             ]
         if q["type"] == "servqual":
             view["rows"] = [
-                {"name": f"{name}__expectation", "label": _("What you expected"),
-                 "value": raw.get(f"{name}__expectation", "")},
-                {"name": f"{name}__perception", "label": _("What you experienced"),
-                 "value": raw.get(f"{name}__perception", "")},
+                {
+                    "name": f"{name}__expectation",
+                    "label": _("What you expected"),
+                    "value": raw.get(f"{name}__expectation", ""),
+                },
+                {
+                    "name": f"{name}__perception",
+                    "label": _("What you experienced"),
+                    "value": raw.get(f"{name}__perception", ""),
+                },
             ]
         if q["type"] in ("single", "multi"):
             chosen = raw.get(name) or ([] if q["type"] == "multi" else "")
             opts = [
-                {"value": o["code"], "label": text_for(o.get("label"), lang, fallback)} for o in q.get("options", [])
+                {"value": o["code"], "label": text_for(o.get("label"), lang, fallback)}
+                for o in q.get("options", [])
             ]
             if q.get("allow_other"):
                 opts.append({"value": "other", "label": _("Other")})
@@ -142,7 +158,11 @@ def _render_form(
     ctx = {
         "link": link,
         "lang": lang,
-        "languages": [(code, name) for code, name in (("zh-hans", "中文"), ("en", "English")) if code in survey.languages],
+        "languages": [
+            (code, name)
+            for code, name in (("zh-hans", "中文"), ("en", "English"))
+            if code in survey.languages
+        ],
         "title": text_for(d.get("title"), lang, fb) or survey.display_name(lang),
         "intro": text_for(d.get("intro"), lang, fb),
         "unit_name": link.unit.display_name(lang),
@@ -177,7 +197,10 @@ def _link_or_404(request: HttpRequest, token: str) -> SurveyLink | HttpResponse:
     link = link_by_token(token)
     if link is None:
         return error_response(
-            request, 404, "unknown_link", _("This survey link is not valid. Please check the address or QR code.")
+            request,
+            404,
+            "unknown_link",
+            _("This survey link is not valid. Please check the address or QR code."),
         )
     return link
 
@@ -213,16 +236,18 @@ def survey_page(request: HttpRequest, token: str) -> HttpResponse:
             raw, version = dict(draft.answers), draft.version
     version = version or link.survey.published_version()
     if version is None:
-        return _refusal_page(request, SubmitRefused("survey_closed", _("This survey is not taking answers at the moment.")))
+        return _refusal_page(
+            request, SubmitRefused("survey_closed", _("This survey is not taking answers at the moment."))
+        )
     return _render_form(request, link, version, lang, sid or uuid.uuid4(), raw=raw)
 
 
-def _started_at(request: HttpRequest):
+def _started_at(request: HttpRequest) -> datetime | None:
     try:
         ts = int(_signer.unsign(request.POST.get("started", ""), max_age=7 * 24 * 3600))
     except (signing.BadSignature, ValueError):
         return None
-    return timezone.datetime.fromtimestamp(ts, tz=timezone.UTC)
+    return datetime.fromtimestamp(ts, tz=UTC)
 
 
 def _form_content_type_ok(request: HttpRequest) -> bool:
@@ -232,14 +257,18 @@ def _form_content_type_ok(request: HttpRequest) -> bool:
 def _submit(request: HttpRequest, link: SurveyLink, lang: str) -> HttpResponse:
     if not _form_content_type_ok(request):
         return error_response(
-            request, 415, "unsupported_content_type",
+            request,
+            415,
+            "unsupported_content_type",
             _("Send the survey as a form (application/x-www-form-urlencoded or multipart/form-data)."),
         )
     if limited := _limited(request, "submit", settings.MANYI_SUBMIT_RATE_LIMIT):
         return limited
     sid = _parse_sid(request.POST.get("sid"))
     if sid is None:
-        return error_response(request, 400, "missing_submission_id", _("The form is incomplete. Please reload the page."))
+        return error_response(
+            request, 400, "missing_submission_id", _("The form is incomplete. Please reload the page.")
+        )
     try:
         result = check_submit_response(
             link=link,
@@ -255,7 +284,9 @@ def _submit(request: HttpRequest, link: SurveyLink, lang: str) -> HttpResponse:
     if result.errors:
         version = answerable_version(link, request.POST.get("v"))
         assert version is not None
-        return _render_form(request, link, version, lang, sid, raw=result.raw, errors=result.errors, status=422)
+        return _render_form(
+            request, link, version, lang, sid, raw=result.raw, errors=result.errors, status=422
+        )
     url = reverse("responses:thanks", args=[link.token, sid])
     if lang != link.survey.fallback_language:
         url += f"?lang={lang}"
@@ -277,7 +308,13 @@ def save_draft(request: HttpRequest, token: str) -> HttpResponse:
     version = answerable_version(link, request.POST.get("v"))
     if sid is None or version is None or link_refusal(link):
         return error_response(request, 400, "cannot_save", _("These answers cannot be saved."))
-    do_save_draft(link=link, submission_id=sid, version=version, data=request.POST, language=choose_language(request, link))
+    do_save_draft(
+        link=link,
+        submission_id=sid,
+        version=version,
+        data=request.POST,
+        language=choose_language(request, link),
+    )
     return HttpResponse(status=204)
 
 
@@ -288,7 +325,11 @@ def thanks(request: HttpRequest, token: str, sid: str) -> HttpResponse:
         return found
     link = found
     parsed = _parse_sid(sid)
-    response = Response.objects.filter(submission_id=parsed, link=link).select_related("version").first() if parsed else None
+    response = (
+        Response.objects.filter(submission_id=parsed, link=link).select_related("version").first()
+        if parsed
+        else None
+    )
     if response is None:
         return error_response(request, 404, "unknown_submission", _("We could not find this answer."))
     lang = normalize_language(request.GET.get("lang")) or response.language

@@ -72,7 +72,10 @@ STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": DATA_DIR / "media"}},
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": DATA_DIR / "media"},
+    },
     # Hashed, pre-compressed names after `collectstatic` (which serve and demo run); plain names before.
     # Hashed, pre-compressed names; `manyi serve` and `manyi demo` run collectstatic first.
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -111,8 +114,11 @@ TASKS = {
     }
 }
 
+CACHES: dict[str, dict[str, object]]
 if ENV.cache_url:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": ENV.cache_url}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": ENV.cache_url}
+    }
 else:
     # Shared by every web process on the machine, so rate limits hold across gunicorn workers.
     CACHES = {

@@ -21,7 +21,9 @@ NPS_Q = {
     "code": "nps",
     "type": "nps",
     "required": True,
-    "label": t("您有多大可能向朋友或同事推荐我们？", "How likely are you to recommend us to a friend or colleague?"),
+    "label": t(
+        "您有多大可能向朋友或同事推荐我们？", "How likely are you to recommend us to a friend or colleague?"
+    ),
     "scale": _scale_labels("完全不可能", "Not at all likely", "极有可能", "Extremely likely"),
 }
 CSAT_LABELS = [
@@ -105,7 +107,8 @@ BLUEPRINTS: dict[str, dict[str, Any]] = {
                     "type": "ces",
                     "required": True,
                     "label": t(
-                        "公司让解决我的问题变得很容易。", "The company made it easy for me to handle my issue."
+                        "公司让解决我的问题变得很容易。",
+                        "The company made it easy for me to handle my issue.",
                     ),
                     "scale": _scale_labels("非常不同意", "Strongly disagree", "非常同意", "Strongly agree"),
                 },
@@ -137,7 +140,9 @@ BLUEPRINTS: dict[str, dict[str, Any]] = {
                     "code": "csi",
                     "type": "matrix",
                     "required": True,
-                    "label": t("请为以下各方面打分（1=很差，5=很好）", "Rate each aspect (1 = poor, 5 = excellent)"),
+                    "label": t(
+                        "请为以下各方面打分（1=很差，5=很好）", "Rate each aspect (1 = poor, 5 = excellent)"
+                    ),
                     "scale": {"min": 1, "max": 5, **_scale_labels("很差", "Poor", "很好", "Excellent")},
                     "rows": [{"code": c, "label": t(zh, en)} for c, zh, en in SERVQUAL_DIMENSIONS],
                 },
@@ -145,7 +150,9 @@ BLUEPRINTS: dict[str, dict[str, Any]] = {
                     "code": "sq_wait",
                     "type": "servqual",
                     "required": False,
-                    "label": t("等候时间：您的期望与实际感受", "Waiting time: what you expected and what you got"),
+                    "label": t(
+                        "等候时间：您的期望与实际感受", "Waiting time: what you expected and what you got"
+                    ),
                     "scale": {"min": 1, "max": 7, **_scale_labels("很低", "Very low", "很高", "Very high")},
                 },
                 COMMENT_Q,

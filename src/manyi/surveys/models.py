@@ -24,7 +24,9 @@ class Survey(ScopedModel):
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     name = models.JSONField(_("name"))
     unit = models.ForeignKey("org.OrgUnit", on_delete=models.PROTECT, related_name="surveys")
-    status = models.CharField(_("status"), max_length=16, choices=SurveyStatus.choices, default=SurveyStatus.DRAFT)
+    status = models.CharField(
+        _("status"), max_length=16, choices=SurveyStatus.choices, default=SurveyStatus.DRAFT
+    )
     template = models.CharField(_("template"), max_length=32, blank=True)
     languages = models.JSONField(_("languages"), default=_default_languages)
     fallback_language = models.CharField(_("fallback language"), max_length=16, default=LANG_ZH)
@@ -50,7 +52,9 @@ class SurveyVersion(models.Model):
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField(_("version"))
-    status = models.CharField(_("status"), max_length=16, choices=VersionStatus.choices, default=VersionStatus.DRAFT)
+    status = models.CharField(
+        _("status"), max_length=16, choices=VersionStatus.choices, default=VersionStatus.DRAFT
+    )
     # {"title": {...}, "intro": {...}, "thanks": {...}, "questions": [...]}; see surveys/questions.py.
     definition = models.JSONField(_("definition"))
     created_at = models.DateTimeField(auto_now_add=True)
@@ -64,10 +68,6 @@ class SurveyVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.survey_id} v{self.number}"
 
-    @property
-    def questions(self) -> list[dict[str, Any]]:
-        return list(self.definition.get("questions", []))
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         # A published version is frozen: only retiring it may touch the row.
         if self.pk and kwargs.get("update_fields") != ["status"]:
@@ -75,6 +75,10 @@ class SurveyVersion(models.Model):
             if stored in (VersionStatus.PUBLISHED, VersionStatus.RETIRED):
                 raise PublishedVersionIsFrozen(self.pk)
         super().save(*args, **kwargs)
+
+    @property
+    def questions(self) -> list[dict[str, Any]]:
+        return list(self.definition.get("questions", []))
 
 
 class PublishedVersionIsFrozen(Exception):

@@ -64,7 +64,8 @@ def survey_listing(surveys: Any = None) -> list[dict[str, Any]]:
                 "unit": s.unit.code,
                 "questions": [question_summary(q) for q in (shown.questions if shown else [])],
                 "links": [
-                    {"kind": link.kind, "url": survey_link_url(link), "unit": link.unit.code} for link in links
+                    {"kind": link.kind, "url": survey_link_url(link), "unit": link.unit.code}
+                    for link in links
                 ],
             }
         )

@@ -105,9 +105,7 @@ def definition_errors(definition: Mapping[str, Any], languages: list[str]) -> li
                     )
         cond = q.get("show_if")
         if cond and cond.get("question") not in seen - {code}:
-            errors.append(
-                _("{where}: display logic must refer to an earlier question.").format(where=where)
-            )
+            errors.append(_("{where}: display logic must refer to an earlier question.").format(where=where))
     return errors
 
 
@@ -189,7 +187,11 @@ def parse_answers(questions: list[dict[str, Any]], data: Any, *, partial: bool =
                     err = _("Choose a whole number from {lo} to {hi}.").format(lo=lo, hi=hi)
         elif qtype in (QuestionType.MATRIX, QuestionType.SERVQUAL):
             lo, hi = scale_of(q)
-            parts = [r["code"] for r in q.get("rows", [])] if qtype == QuestionType.MATRIX else list(SERVQUAL_PARTS)
+            parts = (
+                [r["code"] for r in q.get("rows", [])]
+                if qtype == QuestionType.MATRIX
+                else list(SERVQUAL_PARTS)
+            )
             got: dict[str, int] = {}
             for part in parts:
                 text = get(f"{name}__{part}")

@@ -5,32 +5,70 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('org', '0001_initial'),
+        ("org", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Customer',
+            name="Customer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(blank=True, max_length=128, null=True, unique=True, verbose_name='external id')),
-                ('name', models.CharField(blank=True, max_length=200, verbose_name='name')),
-                ('phone', models.CharField(blank=True, db_index=True, max_length=32, verbose_name='phone (E.164)')),
-                ('email', models.EmailField(blank=True, db_index=True, max_length=254, verbose_name='e-mail')),
-                ('language', models.CharField(blank=True, max_length=16, verbose_name='language')),
-                ('tier', models.CharField(choices=[('standard', 'Standard'), ('silver', 'Silver'), ('gold', 'Gold'), ('platinum', 'Platinum')], default='standard', max_length=16, verbose_name='tier')),
-                ('consent_contact', models.BooleanField(default=False, verbose_name='consents to be contacted')),
-                ('opted_out', models.BooleanField(default=False, verbose_name='opted out of surveys')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('home_unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='customers', to='org.orgunit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "external_id",
+                    models.CharField(
+                        blank=True, max_length=128, null=True, unique=True, verbose_name="external id"
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=200, verbose_name="name")),
+                (
+                    "phone",
+                    models.CharField(blank=True, db_index=True, max_length=32, verbose_name="phone (E.164)"),
+                ),
+                (
+                    "email",
+                    models.EmailField(blank=True, db_index=True, max_length=254, verbose_name="e-mail"),
+                ),
+                ("language", models.CharField(blank=True, max_length=16, verbose_name="language")),
+                (
+                    "tier",
+                    models.CharField(
+                        choices=[
+                            ("standard", "Standard"),
+                            ("silver", "Silver"),
+                            ("gold", "Gold"),
+                            ("platinum", "Platinum"),
+                        ],
+                        default="standard",
+                        max_length=16,
+                        verbose_name="tier",
+                    ),
+                ),
+                (
+                    "consent_contact",
+                    models.BooleanField(default=False, verbose_name="consents to be contacted"),
+                ),
+                ("opted_out", models.BooleanField(default=False, verbose_name="opted out of surveys")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "home_unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="customers",
+                        to="org.orgunit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'customer',
-                'verbose_name_plural': 'customers',
+                "verbose_name": "customer",
+                "verbose_name_plural": "customers",
             },
         ),
     ]

@@ -5,37 +5,93 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0001_initial'),
-        ('org', '0001_initial'),
-        ('responses', '0001_initial'),
+        ("customers", "0001_initial"),
+        ("org", "0001_initial"),
+        ("responses", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='FeedbackRecord',
+            name="FeedbackRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('survey', 'Survey comment'), ('phone', 'Phone complaint'), ('counter', 'Counter complaint'), ('web_form', 'Web form'), ('email', 'E-mail'), ('review', 'Online review'), ('social', 'Social media'), ('call_note', 'Call note')], max_length=16, verbose_name='channel')),
-                ('touchpoint', models.CharField(blank=True, max_length=64, verbose_name='touchpoint')),
-                ('category', models.CharField(blank=True, max_length=64, verbose_name='category')),
-                ('severity', models.CharField(choices=[('low', 'Low'), ('medium', 'Medium'), ('high', 'High'), ('critical', 'Critical')], default='low', max_length=16, verbose_name='severity')),
-                ('rating', models.FloatField(blank=True, null=True, verbose_name='rating')),
-                ('text', models.TextField(blank=True, verbose_name='text')),
-                ('language', models.CharField(blank=True, max_length=16, verbose_name='language')),
-                ('occurred_at', models.DateTimeField(db_index=True, verbose_name='occurred')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('customer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='feedback', to='customers.customer')),
-                ('response', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='feedback', to='responses.response')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='feedback', to='org.orgunit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("survey", "Survey comment"),
+                            ("phone", "Phone complaint"),
+                            ("counter", "Counter complaint"),
+                            ("web_form", "Web form"),
+                            ("email", "E-mail"),
+                            ("review", "Online review"),
+                            ("social", "Social media"),
+                            ("call_note", "Call note"),
+                        ],
+                        max_length=16,
+                        verbose_name="channel",
+                    ),
+                ),
+                ("touchpoint", models.CharField(blank=True, max_length=64, verbose_name="touchpoint")),
+                ("category", models.CharField(blank=True, max_length=64, verbose_name="category")),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[
+                            ("low", "Low"),
+                            ("medium", "Medium"),
+                            ("high", "High"),
+                            ("critical", "Critical"),
+                        ],
+                        default="low",
+                        max_length=16,
+                        verbose_name="severity",
+                    ),
+                ),
+                ("rating", models.FloatField(blank=True, null=True, verbose_name="rating")),
+                ("text", models.TextField(blank=True, verbose_name="text")),
+                ("language", models.CharField(blank=True, max_length=16, verbose_name="language")),
+                ("occurred_at", models.DateTimeField(db_index=True, verbose_name="occurred")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="feedback",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "response",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="feedback",
+                        to="responses.response",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="feedback", to="org.orgunit"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'feedback record',
-                'verbose_name_plural': 'feedback records',
-                'indexes': [models.Index(fields=['unit', 'occurred_at'], name='fb_unit_time')],
+                "verbose_name": "feedback record",
+                "verbose_name_plural": "feedback records",
+                "indexes": [models.Index(fields=["unit", "occurred_at"], name="fb_unit_time")],
             },
         ),
     ]

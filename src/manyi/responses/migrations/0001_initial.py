@@ -5,79 +5,174 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0001_initial'),
-        ('org', '0001_initial'),
-        ('surveys', '0001_initial'),
+        ("customers", "0001_initial"),
+        ("org", "0001_initial"),
+        ("surveys", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Response',
+            name="Response",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('submission_id', models.UUIDField(unique=True, verbose_name='submission id')),
-                ('channel', models.CharField(choices=[('link', 'Web link'), ('qr', 'QR code'), ('email', 'E-mail'), ('sms', 'SMS'), ('widget', 'Embedded widget'), ('api', 'API'), ('import', 'Import')], default='link', max_length=16, verbose_name='channel')),
-                ('language', models.CharField(max_length=16, verbose_name='language')),
-                ('started_at', models.DateTimeField(verbose_name='started')),
-                ('submitted_at', models.DateTimeField(db_index=True, verbose_name='submitted')),
-                ('duration_seconds', models.PositiveIntegerField(blank=True, null=True, verbose_name='time taken (s)')),
-                ('ip_hash', models.CharField(blank=True, max_length=64)),
-                ('nps', models.SmallIntegerField(blank=True, null=True)),
-                ('csat', models.SmallIntegerField(blank=True, null=True)),
-                ('ces', models.SmallIntegerField(blank=True, null=True)),
-                ('comment', models.TextField(blank=True, verbose_name='comment')),
-                ('customer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='responses', to='customers.customer')),
-                ('link', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='responses', to='surveys.surveylink')),
-                ('survey', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='responses', to='surveys.survey')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='responses', to='org.orgunit')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='responses', to='surveys.surveyversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("submission_id", models.UUIDField(unique=True, verbose_name="submission id")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("link", "Web link"),
+                            ("qr", "QR code"),
+                            ("email", "E-mail"),
+                            ("sms", "SMS"),
+                            ("widget", "Embedded widget"),
+                            ("api", "API"),
+                            ("import", "Import"),
+                        ],
+                        default="link",
+                        max_length=16,
+                        verbose_name="channel",
+                    ),
+                ),
+                ("language", models.CharField(max_length=16, verbose_name="language")),
+                ("started_at", models.DateTimeField(verbose_name="started")),
+                ("submitted_at", models.DateTimeField(db_index=True, verbose_name="submitted")),
+                (
+                    "duration_seconds",
+                    models.PositiveIntegerField(blank=True, null=True, verbose_name="time taken (s)"),
+                ),
+                ("ip_hash", models.CharField(blank=True, max_length=64)),
+                ("nps", models.SmallIntegerField(blank=True, null=True)),
+                ("csat", models.SmallIntegerField(blank=True, null=True)),
+                ("ces", models.SmallIntegerField(blank=True, null=True)),
+                ("comment", models.TextField(blank=True, verbose_name="comment")),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="responses",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "link",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="responses",
+                        to="surveys.surveylink",
+                    ),
+                ),
+                (
+                    "survey",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="responses",
+                        to="surveys.survey",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="responses",
+                        to="org.orgunit",
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="responses",
+                        to="surveys.surveyversion",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'response',
-                'verbose_name_plural': 'responses',
+                "verbose_name": "response",
+                "verbose_name_plural": "responses",
             },
         ),
         migrations.CreateModel(
-            name='Answer',
+            name="Answer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('question_code', models.CharField(max_length=96)),
-                ('number', models.FloatField(blank=True, null=True)),
-                ('text', models.TextField(blank=True)),
-                ('choices', models.JSONField(blank=True, null=True)),
-                ('response', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='answers', to='responses.response')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("question_code", models.CharField(max_length=96)),
+                ("number", models.FloatField(blank=True, null=True)),
+                ("text", models.TextField(blank=True)),
+                ("choices", models.JSONField(blank=True, null=True)),
+                (
+                    "response",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="answers",
+                        to="responses.response",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'answer',
+                "verbose_name": "answer",
             },
         ),
         migrations.CreateModel(
-            name='ResponseDraft',
+            name="ResponseDraft",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('submission_id', models.UUIDField(unique=True)),
-                ('answers', models.JSONField(default=dict)),
-                ('language', models.CharField(max_length=16)),
-                ('started_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('link', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='drafts', to='surveys.surveylink')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='drafts', to='surveys.surveyversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("submission_id", models.UUIDField(unique=True)),
+                ("answers", models.JSONField(default=dict)),
+                ("language", models.CharField(max_length=16)),
+                ("started_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "link",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="drafts",
+                        to="surveys.surveylink",
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="drafts",
+                        to="surveys.surveyversion",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='response',
-            index=models.Index(fields=['unit', 'submitted_at'], name='resp_unit_time'),
+            model_name="response",
+            index=models.Index(fields=["unit", "submitted_at"], name="resp_unit_time"),
         ),
         migrations.AddIndex(
-            model_name='response',
-            index=models.Index(fields=['survey', 'submitted_at'], name='resp_survey_time'),
+            model_name="response",
+            index=models.Index(fields=["survey", "submitted_at"], name="resp_survey_time"),
         ),
         migrations.AddConstraint(
-            model_name='answer',
-            constraint=models.UniqueConstraint(fields=('response', 'question_code'), name='answer_unique_code'),
+            model_name="answer",
+            constraint=models.UniqueConstraint(
+                fields=("response", "question_code"), name="answer_unique_code"
+            ),
         ),
     ]
