@@ -27,7 +27,7 @@ def scope_paths(user: AbstractBaseUser | AnonymousUser | Any) -> list[str] | Non
         return list(cached)
     from .models import RoleAssignment
 
-    user_id: int = user.pk
+    user_id = int(user.pk or 0)
     paths = sorted(
         set(
             RoleAssignment.objects.filter(user_id=user_id, unit__is_active=True).values_list(
