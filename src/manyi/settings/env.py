@@ -61,6 +61,9 @@ class Settings:
     worker_threads: int
     web_workers: int
     demo_responses: int
+    hsts_seconds: int
+    ssl_redirect: bool
+    behind_proxy: bool
 
 
 def load() -> Settings:
@@ -87,6 +90,9 @@ def load() -> Settings:
             worker_threads=_env.int("MANYI_WORKER_THREADS", 2),
             web_workers=_env.int("MANYI_WEB_WORKERS", 0),
             demo_responses=_env.int("MANYI_DEMO_RESPONSES", 200_000),
+            hsts_seconds=_env.int("MANYI_HSTS_SECONDS", 0),
+            ssl_redirect=_env.bool("MANYI_SSL_REDIRECT", False),
+            behind_proxy=_env.bool("MANYI_BEHIND_PROXY", False),
         )
     except EnvError as exc:
         raise ConfigError(f"invalid environment setting: {exc}") from exc
