@@ -135,7 +135,9 @@ def serve(
 def _gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
     from django.conf import settings
 
-    n = workers or int(os.environ.get("MANYI_WEB_WORKERS", "0") or 0) or (2 * (os.cpu_count() or 1) + 1)
+    from manyi.settings.env import ENV
+
+    n = workers or ENV.web_workers or (2 * (os.cpu_count() or 1) + 1)
     return [
         sys.executable, "-m", "gunicorn", "manyi.wsgi:application",
         "--bind", f"{host}:{port}",
