@@ -1,3 +1,5 @@
+"""Staff console URLs; every one is listed in tests/console/test_scoping.py with ids to probe."""
+
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
@@ -12,6 +14,18 @@ urlpatterns = [
     path("units/<int:pk>/", views.unit_detail, name="unit_detail"),
     path("surveys/", views.survey_list, name="survey_list"),
     path("surveys/<int:pk>/", views.survey_detail, name="survey_detail"),
+    path(
+        "surveys/<int:pk>/links/<int:link_pk>/qr.svg",
+        views.survey_link_qr,
+        {"fmt": "svg"},
+        name="survey_link_qr_svg",
+    ),
+    path(
+        "surveys/<int:pk>/links/<int:link_pk>/qr.png",
+        views.survey_link_qr,
+        {"fmt": "png"},
+        name="survey_link_qr_png",
+    ),
     path("responses/", views.response_list, name="response_list"),
     path("responses/<int:pk>/", views.response_detail, name="response_detail"),
     path("feedback/", views.feedback_list, name="feedback_list"),

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
+import segno
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import get_language
 
@@ -18,8 +19,12 @@ from manyi.feedback.models import FeedbackRecord
 from manyi.org.models import OrgUnit
 from manyi.responses.models import Response
 from manyi.surveys.models import Survey
+from manyi.surveys.queries import survey_link_url
+
+from . import queries
 
 PAGE_SIZE = 50
+QR_FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
 
 
 def _lang() -> str:
@@ -32,22 +37,7 @@ def _page(request: HttpRequest, qs: Any) -> Any:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    responses = Response.objects.visible_to(request.user)
-    nps = responses.filter(nps__isnull=False).aggregate(
-        n=Count("id"), promoters=Count("id", filter=Q(nps__gte=9)), detractors=Count("id", filter=Q(nps__lte=6))
-    )
-    score = None
-    if nps["n"]:
-        score = round(100 * (nps["promoters"] - nps["detractors"]) / nps["n"], 1)
-    ctx = {
-        "units": OrgUnit.objects.visible_to(request.user).count(),
-        "responses": responses.count(),
-        "open_cases": Case.objects.visible_to(request.user).exclude(status__in=["resolved", "closed"]).count(),
-        "nps": score,
-        "nps_n": nps["n"],
-        "latest": responses.exclude(comment="").select_related("unit").order_by("-submitted_at")[:10],
-        "lang": _lang(),
-    }
+    ctx = {**queries.home_summary(request.user), "lang": _lang()}
     return render(request, "console/home.html", ctx)
 
 
@@ -60,75 +50,114 @@ def unit_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     unit = get_object_or_404(OrgUnit.objects.visible_to(request.user), pk=pk)
-    children = OrgUnit.objects.visible_to(request.user).filter(parent=unit)
+    children = OrgUnit.objects.visible_to(request.user).filter(parent=unit).order_by("path")
     return render(request, "console/unit_detail.html", {"unit": unit, "children": children, "lang": _lang()})
 
 
 @login_required
 def survey_list(request: HttpRequest) -> HttpResponse:
-    surveys = Survey.objects.visible_to(request.user).select_related("unit")
+    surveys = Survey.objects.visible_to(request.user).select_related("unit").order_by("id")
     return render(request, "console/survey_list.html", {"page": _page(request, surveys), "lang": _lang()})
 
 
 @login_required
 def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    survey = get_object_or_404(Survey.objects.visible_to(request.user), pk=pk)
-    from manyi.surveys.models import SurveyLink
+    survey = get_object_or_404(Survey.objects.visible_to(request.user).select_related("unit"), pk=pk)
+    versions = list(survey.versions.order_by("-number"))
+    lang = _lang()
+    ctx = {
+        "survey": survey,
+        "versions": versions,
+        "questions": queries.version_questions(
+            survey.published_version() or next(iter(versions), None), lang
+        ),
+        "links": _page(request, queries.survey_links(request.user, survey.pk)),
+        "base_url": settings.MANYI_BASE_URL,
+        "lang": lang,
+    }
+    return render(request, "console/survey_detail.html", ctx)
 
-    links = SurveyLink.objects.visible_to(request.user).filter(survey=survey).exclude(kind="personal")
-    links = links.select_related("unit").order_by("unit__path")[:200]
-    return render(
-        request,
-        "console/survey_detail.html",
-        {"survey": survey, "versions": survey.versions.all(), "links": links, "lang": _lang(),
-         "base_url": settings.MANYI_BASE_URL},
-    )
+
+@login_required
+def survey_link_qr(request: HttpRequest, pk: int, link_pk: int, fmt: str) -> HttpResponse:
+    """The QR code of a shared survey link, as SVG or PNG; ``?download=1`` saves it as a file."""
+    link = queries.visible_link(request.user, pk, link_pk)
+    if link is None or fmt not in QR_FORMATS:
+        raise Http404
+    qr = segno.make(survey_link_url(link), error="m")
+    buf = io.BytesIO()
+    if fmt == "svg":
+        qr.save(buf, kind="svg", scale=4, border=2, xmldecl=False)
+    else:
+        qr.save(buf, kind="png", scale=10, border=2)
+    response = HttpResponse(buf.getvalue(), content_type=QR_FORMATS[fmt])
+    response["Cache-Control"] = "private, max-age=3600"
+    if request.GET.get("download"):
+        response["Content-Disposition"] = (
+            f'attachment; filename="qr-{link.survey.slug}-{link.unit.code}.{fmt}"'
+        )
+    return response
 
 
 @login_required
 def response_list(request: HttpRequest) -> HttpResponse:
-    qs = Response.objects.visible_to(request.user).select_related("unit", "survey").order_by("-submitted_at")
+    qs = (
+        Response.objects.visible_to(request.user)
+        .select_related("unit", "survey")
+        .order_by("-submitted_at", "-id")
+    )
     return render(request, "console/response_list.html", {"page": _page(request, qs), "lang": _lang()})
 
 
 @login_required
 def response_detail(request: HttpRequest, pk: int) -> HttpResponse:
     response = get_object_or_404(
-        Response.objects.visible_to(request.user).select_related("unit", "survey", "version", "customer"), pk=pk
+        Response.objects.visible_to(request.user).select_related("unit", "survey", "version"), pk=pk
     )
-    return render(
-        request,
-        "console/response_detail.html",
-        {"r": response, "answers": response.answers.order_by("id"), "lang": _lang()},
-    )
+    lang = _lang()
+    ctx = {
+        "r": response,
+        "answers": queries.answer_sheet(response, lang),
+        **queries.response_context(request.user, response),
+        "lang": lang,
+    }
+    return render(request, "console/response_detail.html", ctx)
 
 
 @login_required
 def feedback_list(request: HttpRequest) -> HttpResponse:
-    qs = FeedbackRecord.objects.visible_to(request.user).select_related("unit").order_by("-occurred_at")
+    qs = (
+        FeedbackRecord.objects.visible_to(request.user).select_related("unit").order_by("-occurred_at", "-id")
+    )
     return render(request, "console/feedback_list.html", {"page": _page(request, qs), "lang": _lang()})
 
 
 @login_required
 def feedback_detail(request: HttpRequest, pk: int) -> HttpResponse:
     record = get_object_or_404(FeedbackRecord.objects.visible_to(request.user).select_related("unit"), pk=pk)
-    return render(request, "console/feedback_detail.html", {"f": record, "lang": _lang()})
+    ctx = {"f": record, **queries.feedback_context(request.user, record), "lang": _lang()}
+    return render(request, "console/feedback_detail.html", ctx)
 
 
 @login_required
 def case_list(request: HttpRequest) -> HttpResponse:
-    qs = Case.objects.visible_to(request.user).select_related("unit", "assignee").order_by("-created_at")
+    qs = (
+        Case.objects.visible_to(request.user)
+        .select_related("unit", "assignee")
+        .order_by("-created_at", "-id")
+    )
     return render(request, "console/case_list.html", {"page": _page(request, qs), "lang": _lang()})
 
 
 @login_required
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_object_or_404(Case.objects.visible_to(request.user).select_related("unit", "assignee"), pk=pk)
-    return render(request, "console/case_detail.html", {"c": case, "lang": _lang()})
+    ctx = {"c": case, **queries.case_context(request.user, case), "lang": _lang()}
+    return render(request, "console/case_detail.html", ctx)
 
 
 @login_required
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(Customer.objects.visible_to(request.user).select_related("home_unit"), pk=pk)
-    responses = Response.objects.visible_to(request.user).filter(customer=customer).order_by("-submitted_at")[:50]
-    return render(request, "console/customer_detail.html", {"c": customer, "responses": responses, "lang": _lang()})
+    ctx = {"c": customer, **queries.customer_history(request.user, customer), "lang": _lang()}
+    return render(request, "console/customer_detail.html", ctx)
