@@ -280,6 +280,9 @@ def check(
         raise typer.Exit(1)
 
 
+app.command("metrics")(__import__("manyi.metrics.cli", fromlist=["metrics_command"]).metrics_command)
+
+
 def main() -> None:
     app()
 
