@@ -19,7 +19,7 @@ from manyi.org.models import OrgUnit, RoleAssignment
 from manyi.responses.models import Answer, Response
 from manyi.surveys.choices import LinkKind, QuestionType
 from manyi.surveys.models import SurveyLink, SurveyVersion
-from manyi.surveys.questions import SCALE_TYPES, SERVQUAL_PARTS, scale_of
+from manyi.surveys.questions import SCALE_TYPES, SERVQUAL_PARTS, is_visible, scale_of
 
 OPEN_CASE_EXCLUDED = (CaseStatus.RESOLVED, CaseStatus.CLOSED)
 
@@ -128,10 +128,21 @@ class AnswerLine:
     label: str
     value: str = ""
     row: str = ""  # matrix row or SERVQUAL half
+    note: str = ""  # the label of the point chosen on a labelled scale ("Very satisfied")
     score: float | None = None
+    scale_min: int = 0
     scale_max: int | None = None
     is_text: bool = False
     answered: bool = True
+    hidden: bool = False  # not shown to the respondent because of display logic
+
+    @property
+    def percent(self) -> int:
+        """Where the score sits on its scale, 0–100, for a small bar."""
+        if self.score is None or not self.scale_max or self.scale_max <= self.scale_min:
+            return 0
+        share = (self.score - self.scale_min) / (self.scale_max - self.scale_min)
+        return max(0, min(100, round(100 * share)))
 
 
 def _label(content: Any, lang: str) -> str:
@@ -146,24 +157,28 @@ def answer_sheet(response: Response, lang: str) -> list[AnswerLine]:
     """Every answer of the response in question order, labelled from the version it answered."""
     answers: dict[str, Answer] = {a.question_code: a for a in response.answers.all()}
     questions = response.version.questions if response.version_id else []
+    values = _values(questions, answers)
     lines: list[AnswerLine] = []
     for q in questions:
         code, qtype = str(q.get("code")), q.get("type")
         label = _label(q.get("label"), lang) or code
+        if code not in answers and not is_visible(q, values):
+            lines.append(AnswerLine(code, label, answered=False, hidden=True))
+            continue
         if qtype in SCALE_TYPES:
             a = answers.pop(code, None)
             if a is None or a.number is None:
                 lines.append(AnswerLine(code, label, answered=False))
                 continue
-            _lo, hi = scale_of(q)
-            value = _num(a.number)
+            lo, hi = scale_of(q)
             point_labels = (q.get("scale") or {}).get("labels") or []
-            idx = int(a.number) - 1
-            if point_labels and 0 <= idx < len(point_labels):
-                value = f"{value} · {_label(point_labels[idx], lang)}"
-            lines.append(AnswerLine(code, label, value, score=a.number, scale_max=hi))
+            idx = int(a.number) - lo
+            note = _label(point_labels[idx], lang) if 0 <= idx < len(point_labels) else ""
+            lines.append(
+                AnswerLine(code, label, _num(a.number), note=note, score=a.number, scale_min=lo, scale_max=hi)
+            )
         elif qtype in (QuestionType.MATRIX, QuestionType.SERVQUAL):
-            _lo, hi = scale_of(q)
+            lo, hi = scale_of(q)
             if qtype == QuestionType.MATRIX:
                 parts = [(str(r.get("code")), _label(r.get("label"), lang)) for r in q.get("rows", [])]
             else:
@@ -184,6 +199,7 @@ def answer_sheet(response: Response, lang: str) -> list[AnswerLine]:
                             _num(a.number),
                             row=part_label or part,
                             score=a.number,
+                            scale_min=lo,
                             scale_max=hi,
                         )
                     )
@@ -216,6 +232,22 @@ def answer_sheet(response: Response, lang: str) -> list[AnswerLine]:
         value = a.text or _num(a.number) or ", ".join(str(c) for c in a.choices or [])
         lines.append(AnswerLine(code, code, value, is_text=bool(a.text)))
     return lines
+
+
+def _values(questions: list[dict[str, Any]], answers: dict[str, Answer]) -> dict[str, Any]:
+    """Stored answers in the shape display logic reads (``is_visible``), by question code."""
+    values: dict[str, Any] = {}
+    for q in questions:
+        a = answers.get(str(q.get("code")))
+        if a is None:
+            continue
+        if q.get("type") == QuestionType.MULTI:
+            values[a.question_code] = list(a.choices or [])
+        elif a.number is not None:
+            values[a.question_code] = int(a.number) if float(a.number).is_integer() else a.number
+        else:
+            values[a.question_code] = a.text
+    return values
 
 
 def response_context(user: Any, response: Response) -> dict[str, Any]:

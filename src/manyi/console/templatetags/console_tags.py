@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import template
@@ -19,9 +20,17 @@ def scope_of_user(context: template.Context) -> list[ScopeLine]:
     return staff_scope(user) if user is not None else []
 
 
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
 @register.filter
-def percent_of(value: float | None, whole: float | None) -> int:
-    """Width in percent of ``value`` on a scale that ends at ``whole``, for small score bars."""
-    if value is None or not whole:
-        return 0
-    return max(0, min(100, round(100 * float(value) / float(whole))))
+def staff_name(user: Any) -> str:
+    """A staff member's name as people write it: 黄俊杰 (family name first, no space), Jane Doe."""
+    if user is None:
+        return ""
+    first, last = (user.first_name or "").strip(), (user.last_name or "").strip()
+    if not (first or last):
+        return str(user.get_username())
+    if _CJK.search(first + last):
+        return f"{last}{first}"
+    return f"{first} {last}".strip()
