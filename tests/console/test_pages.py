@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
+from manyi.responses.actions import check_submit_response
 from manyi.responses.models import Response
+from manyi.surveys.actions import do_create_link, do_create_survey, do_publish
+from manyi.surveys.choices import LinkKind
 from tests.conftest import PASSWORD
 
-from .conftest import A_MARK, login, submit
+from .conftest import A_MARK, SUBMITTED, login, submit
 
 
 @pytest.mark.django_db
@@ -180,3 +184,26 @@ def test_console_pages_load_htmx_from_our_own_static_files(world):
     html = login(world.org.manager_a).get("/").content.decode()
     assert re.search(r'<script src="/static/vendor/htmx/htmx\.min[^"]*\.js" defer>', html)
     assert "unpkg.com" not in html and "cdn" not in html.lower()
+
+
+@pytest.mark.django_db
+def test_question_skipped_by_display_logic_reads_not_asked_rather_than_not_answered(world):
+    survey = do_create_survey(slug="nps-only", unit=world.org.store_a, template="relational_nps")
+    do_publish(survey=survey)
+    link = do_create_link(survey=survey, kind=LinkKind.UNIT, unit=world.org.store_a)
+    result = check_submit_response(
+        link=link, submission_id=uuid.uuid4(), data={"q_nps": "10"}, language="en", now=SUBMITTED
+    )
+    assert result.response is not None
+    html = login(world.org.manager_a).get(reverse("console:response_detail", args=[result.response.pk]))
+    body = html.content.decode()
+    assert "Not asked (display logic)" in body  # "what mattered most" is only asked at 8 or below
+    assert "Not answered" in body  # the optional comment
+
+
+@pytest.mark.django_db
+def test_staff_names_are_written_family_name_first_in_chinese(world):
+    user = world.org.manager_a
+    user.first_name, user.last_name = "俊杰", "黄"
+    user.save(update_fields=["first_name", "last_name"])
+    assert "黄俊杰" in login(user).get("/").content.decode()
