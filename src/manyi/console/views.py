@@ -72,7 +72,6 @@ def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
             survey.published_version() or next(iter(versions), None), lang
         ),
         "links": _page(request, queries.survey_links(request.user, survey.pk)),
-        "base_url": settings.MANYI_BASE_URL,
         "lang": lang,
     }
     return render(request, "console/survey_detail.html", ctx)

@@ -8,6 +8,7 @@ from typing import Any
 from django import template
 
 from manyi.console.queries import ScopeLine, staff_scope
+from manyi.surveys.queries import survey_link_url
 
 register = template.Library()
 
@@ -34,3 +35,9 @@ def staff_name(user: Any) -> str:
     if _CJK.search(first + last):
         return f"{last}{first}"
     return f"{first} {last}".strip()
+
+
+@register.filter
+def link_url(link: Any) -> str:
+    """The public address of a survey link (``MANYI_BASE_URL`` + ``/s/<token>``)."""
+    return survey_link_url(link)
