@@ -49,6 +49,15 @@ def test_by_group_with_several_keys_returns_tuples_and_passes_scale_options():
     assert out[(2, "2026-01")].n == 2
 
 
+def test_by_group_keeps_missing_keys_as_a_group_of_their_own_named_none():
+    keys = pd.Series([1, None, 1, 2], dtype="Int64")
+    out = metrics.by_group(metrics.nps, [10, 9, 3, 8], keys, min_n=1)
+    assert list(out) == [1, 2, None]
+    assert out[None].n == 1
+    text = metrics.by_group(metrics.nps, [10, 9, 3, 8], ["b", None, "a", "b"], min_n=1)
+    assert list(text) == ["a", "b", None]
+
+
 def test_by_group_refuses_a_function_it_cannot_vectorise():
     with pytest.raises(TypeError, match="by_group works with"):
         metrics.by_group(metrics.csi, [1], [1])

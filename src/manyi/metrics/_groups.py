@@ -6,6 +6,7 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _metrics
 from ._intervals import check_confidence, check_min_n, estimate, to_estimates
@@ -25,6 +26,17 @@ def spec_for(metric: Callable[..., Estimate], **options: Any) -> Spec:
 
 def factorize(key: Any) -> tuple[IntArray, list[Any]]:
     """Codes ``0..k-1`` and the sorted distinct values of one key column (``None`` for missing)."""
+    dtype = getattr(key, "dtype", None)
+    pandas_extension = type(dtype).__module__.startswith("pandas")  # nullable ints, Arrow strings, categories
+    if (
+        hasattr(key, "to_numpy")
+        and getattr(key, "ndim", 1) == 1
+        and (pandas_extension or getattr(dtype, "kind", None) == "O")
+    ):
+        import pandas as pd  # their own factorize: Arrow dictionary encoding, NA as missing
+
+        codes, uniques = pd.factorize(key, use_na_sentinel=True)
+        return _sorted(np.asarray(codes), uniques.tolist())
     arr = np.asarray(key.to_numpy() if hasattr(key, "to_numpy") else key)
     if arr.ndim != 1:
         raise ValueError(f"a group key must be one-dimensional, got shape {arr.shape}")
@@ -42,7 +54,12 @@ def factorize(key: Any) -> tuple[IntArray, list[Any]]:
     import pandas as pd  # object and string keys: hashing copes with None and mixed types
 
     codes, uniques = pd.factorize(arr, use_na_sentinel=True)
-    values: list[Any] = uniques.tolist() if hasattr(uniques, "tolist") else list(uniques)
+    return _sorted(codes, uniques.tolist() if hasattr(uniques, "tolist") else list(uniques))
+
+
+def _sorted(codes: npt.NDArray[np.intp], values: list[Any]) -> tuple[IntArray, list[Any]]:
+    """Factorised codes renumbered so that the values are in sorted order, missing (``None``) last."""
+    values = [None if _missing(v) else v for v in values]
     if (codes < 0).any():
         codes = np.where(codes < 0, len(values), codes)
         values.append(None)
@@ -58,7 +75,7 @@ def factorize(key: Any) -> tuple[IntArray, list[Any]]:
 def _missing(v: Any) -> bool:
     if isinstance(v, (np.datetime64, np.timedelta64)):
         return bool(np.isnat(v))
-    return isinstance(v, float) and v != v
+    return v is None or (isinstance(v, float) and v != v) or type(v).__name__ in {"NAType", "NaTType"}
 
 
 def combine(keys: list[tuple[IntArray, list[Any]]]) -> tuple[IntArray, list[tuple[Any, ...]]]:
