@@ -182,7 +182,10 @@ def demo(
     call("migrate", "--no-input", "--verbosity", "0")
     call("collectstatic", "--no-input", "--verbosity", "0")
     n = responses if responses is not None else settings.MANYI_DEMO_RESPONSES
-    report = demo_data.load(seed=seed, responses=n, progress=err)
+    try:
+        report = demo_data.load(seed=seed, responses=n, progress=err)
+    except RuntimeError as exc:
+        raise fail(str(exc)) from exc
     err(f"demo data ready in {time.monotonic() - t0:.1f} s: {report}")
     url = f"http://127.0.0.1:{port}"
     err("")
@@ -284,7 +287,18 @@ app.command("metrics")(__import__("manyi.metrics.cli", fromlist=["metrics_comman
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except Exception as exc:
+        # A database that cannot be reached is an operating problem, not a bug: one line, exit 1.
+        from django.db import DatabaseError
+
+        if isinstance(exc, DatabaseError):
+            err(
+                f"error: cannot reach the database: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}"
+            )
+            raise SystemExit(1) from None
+        raise
 
 
 if __name__ == "__main__":

@@ -410,10 +410,12 @@ def test_a_link_with_a_language_wins_over_the_phones_language(org):
     assert page_lang(Client(), link.token) == "en"
 
 
-def test_a_link_with_a_language_wins_over_lang_in_the_address(org):
-    """The documented order: the link's language, then ?lang, then Accept-Language, then the default."""
+def test_a_language_picked_on_the_page_wins_over_the_links_language(org):
+    """The order: a choice made with the page's language switch (?lang), then the link's language,
+    then Accept-Language, then the survey's fallback language."""
     link = do_create_link(survey=org.survey, kind=LinkKind.UNIT, unit=org.store_a, language="en")
-    assert page_lang(Client(), link.token, "?lang=zh-hans") == "en"
+    assert page_lang(Client(), link.token, "?lang=zh-hans") == "zh-hans"
+    assert page_lang(Client(), link.token) == "en"
 
 
 def test_lang_in_the_address_wins_over_the_phones_language(org):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 
@@ -29,6 +30,12 @@ def error_response(request: HttpRequest, status: int, code: str, message: str) -
     return render(
         request,
         "core/error.html",
-        {"status": status, "title": titles.get(status, _("Error")), "message": message, "code": code},
+        {
+            "status": status,
+            "title": titles.get(status, _("Error")),
+            "message": message,
+            "code": code,
+            "lang": get_language(),
+        },
         status=status,
     )

@@ -44,6 +44,12 @@ def scope_paths(user: AbstractBaseUser | AnonymousUser | Any) -> list[str] | Non
     return list(reduced)
 
 
+def ancestor_paths(path: str) -> list[str]:
+    """ "/1/4/17/" -> ["/1/", "/1/4/"]: the paths of the units above."""
+    parts = [p for p in path.strip("/").split("/") if p]
+    return ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts))]
+
+
 class ScopedQuerySet(models.QuerySet):
     """A queryset whose model names the lookup to its org unit in ``scope_unit_field``."""
 
@@ -59,6 +65,9 @@ class ScopedQuerySet(models.QuerySet):
         cond = Q()
         for p in paths:
             cond |= Q(**{f"{prefix}__startswith": p})
+        if getattr(self.model, "scope_includes_ancestors", False):
+            # Programs owned higher up (a company-wide survey) apply to the units below them.
+            cond |= Q(**{f"{prefix}__in": sorted({a for p in paths for a in ancestor_paths(p)})})
         return self.filter(cond)
 
 
@@ -66,6 +75,8 @@ class ScopedModel(models.Model):
     """Base for models that belong to an org unit; ``objects.visible_to(user)`` scopes every read."""
 
     scope_unit_field: ClassVar[str] = "unit"
+    # True for programs (surveys) that a unit's staff may read when an ancestor unit owns them.
+    scope_includes_ancestors: ClassVar[bool] = False
     objects = ScopedQuerySet.as_manager()
 
     class Meta:

@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.http import require_http_methods
 
 from manyi.core import ratelimit
@@ -35,16 +36,17 @@ def _cookie_name(link: SurveyLink) -> str:
 
 
 def choose_language(request: HttpRequest, link: SurveyLink) -> str:
-    """The link's language, then ?lang=, then Accept-Language, then the survey's fallback language."""
+    """The language picked with the page's switch (?lang=), then the link's language, then
+    Accept-Language (by quality), then the survey's fallback language. Only the survey's languages count."""
     langs = list(link.survey.languages)
     asked = normalize_language(request.GET.get("lang") or request.POST.get("lang"))
     if asked and asked in langs:
         return asked  # the respondent picked it on the page
     if link.language in langs:
         return str(link.language)
-    header = request.headers.get("Accept-Language", "")
-    for part in header.split(","):
-        lang = normalize_language(part.split(";")[0])
+    # parse_accept_lang_header orders by quality value and drops malformed parts.
+    for code, _q in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
+        lang = normalize_language(code)
         if lang and lang in langs:
             return lang
     return str(link.survey.fallback_language)

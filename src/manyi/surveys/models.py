@@ -21,6 +21,8 @@ def _default_languages() -> list[str]:
 class Survey(ScopedModel):
     """A survey program owned by an org unit; what it asks lives in its versions."""
 
+    scope_includes_ancestors = True
+
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     name = models.JSONField(_("name"))
     unit = models.ForeignKey("org.OrgUnit", on_delete=models.PROTECT, related_name="surveys")
