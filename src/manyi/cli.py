@@ -186,7 +186,12 @@ def demo(
         report = demo_data.load(seed=seed, responses=n, progress=err)
     except RuntimeError as exc:
         raise fail(str(exc)) from exc
-    err(f"demo data ready in {time.monotonic() - t0:.1f} s: {report}")
+    err(
+        "demo data ready in {s:.1f} s: {org_units} units ({stores} stores), {staff} staff, {surveys} surveys, "
+        "{responses:,} responses, {feedback:,} feedback records, {cases:,} cases".format(
+            s=time.monotonic() - t0, **{k: report.get(k, 0) for k in _REPORT_KEYS}
+        )
+    )
     url = f"http://127.0.0.1:{port}"
     err("")
     err(f"  Manyi is at {url}/   (survey example: {url}{report['example_survey_path']})")
@@ -195,6 +200,9 @@ def demo(
     if no_serve:
         return
     _serve_with_worker(port)
+
+
+_REPORT_KEYS = ("org_units", "stores", "staff", "surveys", "responses", "feedback", "cases")
 
 
 def _serve_with_worker(port: int) -> None:
