@@ -195,7 +195,9 @@ def test_question_skipped_by_display_logic_reads_not_asked_rather_than_not_answe
         link=link, submission_id=uuid.uuid4(), data={"q_nps": "10"}, language="en", now=SUBMITTED
     )
     assert result.response is not None
-    html = login(world.org.manager_a).get(reverse("console:response_detail", args=[result.response.pk]))
+    html = login(world.org.manager_a).get(
+        reverse("console:response_detail", args=[result.response.pk]), headers={"Accept-Language": "en"}
+    )
     body = html.content.decode()
     assert "Not asked (display logic)" in body  # "what mattered most" is only asked at 8 or below
     assert "Not answered" in body  # the optional comment

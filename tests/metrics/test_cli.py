@@ -57,7 +57,8 @@ def write_csv(path: Path, rows: list[dict], encoding: str, columns: list[str] | 
 
 
 def run(*args: str | Path) -> tuple[int, str, str]:
-    result = runner.invoke(app, ["metrics", *map(str, args)])
+    # A wide terminal, so typer's error box does not wrap long temporary paths.
+    result = runner.invoke(app, ["metrics", *map(str, args)], env={"COLUMNS": "400"})
     return result.exit_code, result.stdout, result.stderr
 
 
