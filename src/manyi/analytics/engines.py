@@ -1,0 +1,63 @@
+"""The engines a query runs on: the DuckDB store, or the operational database through Django."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .sql import DUCKDB, Dialect, operational_dialect
+
+if TYPE_CHECKING:
+    import duckdb
+
+
+class Engine(Protocol):
+    """Runs a compiled counting statement (``?`` placeholders) and returns its rows."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    def fetch(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]: ...
+
+
+class DuckDBEngine:
+    """The analytics store, on an open DuckDB connection."""
+
+    dialect = DUCKDB
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def fetch(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        return self.con.execute(sql, params).fetchall()
+
+
+@contextmanager
+def store_engine(path: Path | None = None) -> Iterator[DuckDBEngine]:
+    """The DuckDB engine on the store file (read-only, under the shared access lock)."""
+    from .store import read_connection
+
+    with read_connection(path) as con:
+        yield DuckDBEngine(con)
+
+
+class DatabaseEngine:
+    """Manyi's operational tables on a Django connection (SQLite or PostgreSQL)."""
+
+    def __init__(self, using: str = "default") -> None:
+        from django.db import connections
+
+        self.connection = connections[using]
+        ops = self.connection.ops
+        self._dialect = operational_dialect(self.connection.vendor, ops.adapt_datetimefield_value)
+
+    @property
+    def dialect(self) -> Dialect:
+        return self._dialect
+
+    def fetch(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql.replace("?", "%s"), params)
+            return list(cursor.fetchall())

@@ -1,0 +1,282 @@
+"""From a :class:`MetricQuery` to one SQL statement of counts, per engine.
+
+The statement returns, per group, ``n`` (scores counted), ``s1 = Σy`` and ``s2 = Σy²`` of the coded
+score ``y`` (±1/0 for NPS, 1/0 for a box, the score for a mean): integers for every headline metric,
+so both engines give bit-identical sums and the intervals computed from them agree exactly.
+
+Engine differences are confined to a :class:`Dialect`: table and column names, how a UTC calendar
+day and its period bucket are read from the time column, and how a date range is bound. Units are
+resolved first in a small CTE (scope, unit filters and, for roll-ups, the ancestor of a kind by
+path prefix), so the fact table is only ever joined on an integer unit id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from .query import HEADLINE, KIND_DIMENSIONS, Filters, MetricQuery, Period
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A fact table as seen by one engine."""
+
+    from_sql: str  # FROM … (with joins), aliased so the columns below resolve
+    unit: str
+    survey: str
+    time: str
+    question: str | None  # the question code, for answers
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """Everything that differs between engines."""
+
+    name: str
+    units: str  # the unit dimension table
+    unit_id: str  # its id column
+    responses: Source
+    answers: Source
+    bucket: Callable[[Period, str], str]
+    #: SQL and parameters for "the time column falls on a UTC day in [date_from, date_to]".
+    time_range: Callable[[str, date | None, date | None], tuple[list[str], list[Any]]]
+
+
+# --- DuckDB: the store ---------------------------------------------------------------------------
+
+
+def _duckdb_bucket(period: Period, col: str) -> str:
+    return {
+        "day": f"strftime({col}, '%Y-%m-%d')",
+        "month": f"strftime({col}, '%Y-%m')",
+        "quarter": f"(strftime({col}, '%Y') || '-Q' || CAST(quarter({col}) AS VARCHAR))",
+        "year": f"strftime({col}, '%Y')",
+    }[period]
+
+
+def _day_range(col: str, date_from: date | None, date_to: date | None) -> tuple[list[str], list[Any]]:
+    where: list[str] = []
+    params: list[Any] = []
+    if date_from is not None:
+        where.append(f"{col} >= ?")
+        params.append(date_from)
+    if date_to is not None:
+        where.append(f"{col} <= ?")
+        params.append(date_to)
+    return where, params
+
+
+DUCKDB = Dialect(
+    name="duckdb",
+    units="units",
+    unit_id="unit_id",
+    responses=Source("responses f", "f.unit_id", "f.survey_id", "f.day", None),
+    answers=Source(
+        "answers f JOIN questions q ON q.question_id = f.question_id",
+        "f.unit_id",
+        "f.survey_id",
+        "f.day",
+        "q.code",
+    ),
+    bucket=_duckdb_bucket,
+    time_range=_day_range,
+)
+
+
+# --- the operational database (SQLite or PostgreSQL) ------------------------------------------------
+
+
+def _sqlite_bucket(period: Period, col: str) -> str:
+    # Django stores aware datetimes in SQLite as naive UTC text, "YYYY-MM-DD HH:MM:SS[.ffffff]".
+    return {
+        "day": f"substr({col}, 1, 10)",
+        "month": f"substr({col}, 1, 7)",
+        "quarter": f"(substr({col}, 1, 4) || '-Q' || ((CAST(substr({col}, 6, 2) AS INTEGER) + 2) / 3))",
+        "year": f"substr({col}, 1, 4)",
+    }[period]
+
+
+def _postgres_bucket(period: Period, col: str) -> str:
+    utc = f"({col} AT TIME ZONE 'UTC')"
+    return {
+        "day": f"to_char({utc}, 'YYYY-MM-DD')",
+        "month": f"to_char({utc}, 'YYYY-MM')",
+        "quarter": f"to_char({utc}, 'YYYY-\"Q\"Q')",
+        "year": f"to_char({utc}, 'YYYY')",
+    }[period]
+
+
+def _timestamp_range(
+    adapt: Callable[[datetime], Any],
+) -> Callable[[str, date | None, date | None], tuple[list[str], list[Any]]]:
+    def time_range(col: str, date_from: date | None, date_to: date | None) -> tuple[list[str], list[Any]]:
+        where: list[str] = []
+        params: list[Any] = []
+        if date_from is not None:
+            where.append(f"{col} >= ?")
+            params.append(adapt(datetime.combine(date_from, time.min, tzinfo=UTC)))
+        if date_to is not None:
+            where.append(f"{col} < ?")
+            params.append(adapt(datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=UTC)))
+        return where, params
+
+    return time_range
+
+
+def operational_dialect(vendor: str, adapt: Callable[[datetime], Any]) -> Dialect:
+    """The dialect of Manyi's own tables on Django's connection (``sqlite`` or ``postgresql``)."""
+    from manyi.org.models import OrgUnit
+    from manyi.responses.models import Answer, Response
+
+    responses = Response._meta.db_table
+    answers = Answer._meta.db_table
+    if vendor == "sqlite":
+        bucket = _sqlite_bucket
+    elif vendor == "postgresql":
+        bucket = _postgres_bucket
+    else:
+        raise ValueError(f"analytics runs on SQLite or PostgreSQL, not {vendor}")
+    return Dialect(
+        name=vendor,
+        units=OrgUnit._meta.db_table,
+        unit_id="id",
+        responses=Source(f"{responses} f", "f.unit_id", "f.survey_id", "f.submitted_at", None),
+        answers=Source(
+            f"{answers} f JOIN {responses} r ON r.id = f.response_id",
+            "r.unit_id",
+            "r.survey_id",
+            "r.submitted_at",
+            "f.question_code",
+        ),
+        bucket=bucket,
+        time_range=_timestamp_range(adapt),
+    )
+
+
+# --- compiling ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """One statement with ``?`` placeholders, and the names of its leading label columns."""
+
+    sql: str
+    params: list[Any]
+    labels: tuple[str, ...]
+
+
+def score_column(query: MetricQuery) -> str:
+    return f"f.{HEADLINE[query.metric]}" if query.metric in HEADLINE else "f.number"
+
+
+def scale(query: MetricQuery) -> tuple[int, int]:
+    """The valid range of the metric's scores; anything outside is left out."""
+    return {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}.get(
+        query.metric, (query.scale_min, query.scale_max)
+    )
+
+
+def coded(query: MetricQuery, score: str) -> tuple[str, str]:
+    """SQL for ``y`` and ``y²``."""
+    if query.metric == "nps":
+        return (
+            f"(CASE WHEN {score} >= 9 THEN 1 WHEN {score} <= 6 THEN -1 ELSE 0 END)",
+            f"(CASE WHEN {score} >= 9 OR {score} <= 6 THEN 1 ELSE 0 END)",
+        )
+    if query.metric in ("csat", "top_box"):
+        box_from = 4 if query.metric == "csat" else query.scale_max - query.top_k + 1
+        y = f"(CASE WHEN {score} >= {int(box_from)} THEN 1 ELSE 0 END)"
+        return y, y
+    return score, f"({score} * {score})"
+
+
+def _any_prefix(col: str, paths: tuple[str, ...] | list[str]) -> tuple[str, list[Any]]:
+    if not paths:
+        return "1 = 0", []
+    return "(" + " OR ".join(f"{col} LIKE ?" for _ in paths) + ")", [f"{p}%" for p in paths]
+
+
+def compile_query(
+    query: MetricQuery, filters: Filters, dialect: Dialect, scope: list[str] | None
+) -> Compiled:
+    """The counting statement for ``query`` under ``filters``, restricted to ``scope``.
+
+    ``scope`` is the list of unit paths the reader may see (``None``: everything, ``[]``: nothing);
+    it is a required argument so that no caller can forget it.
+    """
+    src = dialect.answers if query.on_answers else dialect.responses
+    params: list[Any] = []
+
+    # Units in scope and filter, with the roll-up ancestor when grouping by a level of the tree.
+    kind = next((d for d in query.group_by if d in KIND_DIMENSIONS), None)
+    unit_select = f"u.{dialect.unit_id} AS unit_id"
+    unit_from = f"{dialect.units} u"
+    if kind is not None:
+        unit_select += f", g.{dialect.unit_id} AS level_id"
+        unit_from += f" JOIN {dialect.units} g ON g.kind = ? AND u.path LIKE (g.path || ?)"
+        params += [kind, "%"]
+    unit_where: list[str] = []
+    if scope is not None:
+        cond, p = _any_prefix("u.path", scope)
+        unit_where.append(cond)
+        params += p
+    if filters.units:
+        cond, p = _any_prefix("u.path", filters.units)
+        unit_where.append(cond)
+        params += p
+    cte = f"WITH su AS (SELECT {unit_select} FROM {unit_from}"
+    if unit_where:
+        cte += " WHERE " + " AND ".join(unit_where)
+    cte += ")"
+
+    labels: list[str] = []
+    select: list[str] = []
+    for dim in query.group_by:
+        if dim == "unit":
+            select.append("su.unit_id")
+        elif dim in KIND_DIMENSIONS:
+            select.append("su.level_id")
+        elif dim == "survey":
+            select.append(src.survey)
+        else:  # question
+            assert src.question is not None
+            select.append(src.question)
+        labels.append(dim)
+    if query.period is not None:
+        select.append(dialect.bucket(query.period, src.time))
+        labels.append("period")
+
+    score = score_column(query)
+    lo, hi = scale(query)
+    y, y2 = coded(query, score)
+    where = [f"{score} >= ?", f"{score} <= ?"]
+    params += [lo, hi]
+    time_where, time_params = dialect.time_range(src.time, filters.date_from, filters.date_to)
+    where += time_where
+    params += time_params
+    if filters.surveys:
+        where.append(f"{src.survey} IN ({', '.join('?' for _ in filters.surveys)})")
+        params += list(filters.surveys)
+    if filters.questions:
+        if src.question is None:
+            raise ValueError(f"{query.metric} reads headline scores; filter questions with top_box or mean")
+        where.append(f"{src.question} IN ({', '.join('?' for _ in filters.questions)})")
+        params += list(filters.questions)
+
+    columns = [
+        *(f"{expr} AS g{i}" for i, expr in enumerate(select)),
+        "COUNT(*) AS n",
+        f"SUM({y}) AS s1",
+        f"SUM({y2}) AS s2",
+    ]
+    sql = (
+        f"{cte} SELECT {', '.join(columns)} FROM {src.from_sql} JOIN su ON su.unit_id = {src.unit}"
+        f" WHERE {' AND '.join(where)}"
+    )
+    if select:
+        positions = ", ".join(str(i + 1) for i in range(len(select)))
+        sql += f" GROUP BY {positions}"
+    return Compiled(sql, params, tuple(labels))
