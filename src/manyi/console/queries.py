@@ -42,6 +42,16 @@ def staff_scope(user: Any) -> list[ScopeLine]:
     return [ScopeLine(role=str(ra.get_role_display()), unit=ra.unit) for ra in assignments]
 
 
+def nps_from_counts(promoters: int, passives: int, detractors: int) -> Any:
+    """NPS with its interval from counts (the metrics package works on scores: 10, 8 and 0 stand in)."""
+    import numpy as np
+
+    from manyi import metrics
+
+    scores = np.repeat(np.array([10.0, 8.0, 0.0]), [promoters, passives, detractors])
+    return metrics.nps(scores)
+
+
 def home_summary(user: Any) -> dict[str, Any]:
     """Counts, NPS with its n, and the latest comments, all within the user's scope."""
     responses = Response.objects.visible_to(user)
@@ -50,15 +60,22 @@ def home_summary(user: Any) -> dict[str, Any]:
         promoters=Count("id", filter=Q(nps__gte=9)),
         detractors=Count("id", filter=Q(nps__lte=6)),
     )
-    score = None
+    score = ci_low = ci_high = None
+    suppressed = False
     if nps["n"]:
-        score = round(100 * (nps["promoters"] - nps["detractors"]) / nps["n"], 1)
+        est = nps_from_counts(
+            nps["promoters"], nps["n"] - nps["promoters"] - nps["detractors"], nps["detractors"]
+        )
+        score, ci_low, ci_high, suppressed = est.value, est.ci_low, est.ci_high, est.suppressed
     return {
         "units": OrgUnit.objects.visible_to(user).count(),
         "responses": responses.count(),
         "open_cases": Case.objects.visible_to(user).exclude(status__in=OPEN_CASE_EXCLUDED).count(),
         "nps": score,
         "nps_n": nps["n"],
+        "nps_ci_low": ci_low,
+        "nps_ci_high": ci_high,
+        "nps_suppressed": suppressed,
         "promoters": nps["promoters"],
         "detractors": nps["detractors"],
         "latest": responses.exclude(comment="").select_related("unit").order_by("-submitted_at", "-id")[:10],
