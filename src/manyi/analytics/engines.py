@@ -50,8 +50,16 @@ class DatabaseEngine:
         from django.db import connections
 
         self.connection = connections[using]
-        ops = self.connection.ops
-        self._dialect = operational_dialect(self.connection.vendor, ops.adapt_datetimefield_value)
+        from manyi.org.models import OrgUnit
+        from manyi.responses.models import Answer, Response
+
+        self._dialect = operational_dialect(
+            self.connection.vendor,
+            self.connection.ops.adapt_datetimefield_value,
+            units=OrgUnit._meta.db_table,
+            responses=Response._meta.db_table,
+            answers=Answer._meta.db_table,
+        )
 
     @property
     def dialect(self) -> Dialect:

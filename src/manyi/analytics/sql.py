@@ -126,13 +126,15 @@ def _timestamp_range(
     return time_range
 
 
-def operational_dialect(vendor: str, adapt: Callable[[datetime], Any]) -> Dialect:
-    """The dialect of Manyi's own tables on Django's connection (``sqlite`` or ``postgresql``)."""
-    from manyi.org.models import OrgUnit
-    from manyi.responses.models import Answer, Response
-
-    responses = Response._meta.db_table
-    answers = Answer._meta.db_table
+def operational_dialect(
+    vendor: str,
+    adapt: Callable[[datetime], Any],
+    *,
+    units: str = "org_orgunit",
+    responses: str = "responses_response",
+    answers: str = "responses_answer",
+) -> Dialect:
+    """The dialect of Manyi's own tables (``sqlite`` or ``postgresql``); ``adapt`` binds a datetime."""
     if vendor == "sqlite":
         bucket = _sqlite_bucket
     elif vendor == "postgresql":
@@ -141,7 +143,7 @@ def operational_dialect(vendor: str, adapt: Callable[[datetime], Any]) -> Dialec
         raise ValueError(f"analytics runs on SQLite or PostgreSQL, not {vendor}")
     return Dialect(
         name=vendor,
-        units=OrgUnit._meta.db_table,
+        units=units,
         unit_id="id",
         responses=Source(f"{responses} f", "f.unit_id", "f.survey_id", "f.submitted_at", None),
         answers=Source(

@@ -28,7 +28,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -187,7 +186,7 @@ def counts(path: Path | None = None) -> dict[str, int]:
     """Rows per table in the store."""
     with read_connection(path) as con:
         return {
-            t: int(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0])  # type: ignore[index]
+            t: int(con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0])
             for t in ("units", "questions", *FACTS)
         }
 
@@ -195,18 +194,64 @@ def counts(path: Path | None = None) -> dict[str, int]:
 # --- copying -----------------------------------------------------------------------------------
 
 
-def _day(ts: datetime) -> Any:
-    return ts.astimezone(UTC).date()
+@dataclass(frozen=True, slots=True)
+class _Fact:
+    """How one fact table is read from the operational database and written to the store."""
+
+    table: str
+    key: str
+    select: str  # columns in store order, the question code in place of ``question_id``
+    from_sql: str
+    where: str
+    columns: tuple[str, ...]
+
+
+def _facts(day: Callable[[str], str]) -> list[_Fact]:
+    from manyi.feedback.models import FeedbackRecord
+    from manyi.responses.models import Answer, Response
+
+    resp, ans, fb = Response._meta.db_table, Answer._meta.db_table, FeedbackRecord._meta.db_table
+    return [
+        _Fact(
+            "responses",
+            "f.id",
+            f"f.id, f.survey_id, f.unit_id, {day('f.submitted_at')}, f.nps, f.csat, f.ces",
+            f"{resp} f",
+            "",
+            ("response_id", "survey_id", "unit_id", "day", "nps", "csat", "ces"),
+        ),
+        _Fact(
+            "answers",
+            "f.id",
+            f"f.id, f.response_id, r.survey_id, r.unit_id, {day('r.submitted_at')}, f.question_code, f.number",
+            f"{ans} f JOIN {resp} r ON r.id = f.response_id",
+            " AND f.number IS NOT NULL",
+            ("answer_id", "response_id", "survey_id", "unit_id", "day", "question_code", "number"),
+        ),
+        _Fact(
+            "feedback",
+            "f.id",
+            f"f.id, f.unit_id, {day('f.occurred_at')}, f.response_id, f.channel, f.rating",
+            f"{fb} f",
+            "",
+            ("feedback_id", "unit_id", "day", "response_id", "channel", "rating"),
+        ),
+    ]
 
 
 def _copy_new(
     con: duckdb.DuckDBPyConnection, marks: dict[str, int], progress: Callable[[str], None] | None
 ) -> SyncReport:
-    """Copy units, then every fact row with an id above its watermark, in batches; one transaction."""
-    from manyi.feedback.models import FeedbackRecord
-    from manyi.org.models import OrgUnit
-    from manyi.responses.models import Answer, Response
+    """Copy units, then every fact row with an id above its watermark, in batches; one transaction.
 
+    Rows are read with plain SQL on Django's connection (the UTC day computed by the database, as
+    the query engine does) and inserted through Arrow; question codes become integers in DuckDB.
+    """
+    from manyi.org.models import OrgUnit
+
+    from .engines import DatabaseEngine
+
+    engine = DatabaseEngine()
     say = progress or (lambda _m: None)
     report = SyncReport()
     con.execute("BEGIN TRANSACTION")
@@ -218,60 +263,9 @@ def _copy_new(
         if units:
             con.executemany("INSERT INTO units VALUES (?, ?, ?, ?, ?, ?)", units)
         report.units = len(units)
-
-        questions: dict[str, int] = dict(con.execute("SELECT code, question_id FROM questions").fetchall())
-        n_questions = len(questions)
-
-        def question_id(code: str) -> int:
-            qid = questions.get(code)
-            if qid is None:
-                qid = questions[code] = len(questions) + 1
-            return qid
-
-        report.rows["responses"] = _copy_fact(
-            con,
-            "responses",
-            "response_id",
-            Response.objects.values_list("id", "survey_id", "unit_id", "submitted_at", "nps", "csat", "ces"),
-            lambda r: (r[0], r[1], r[2], _day(r[3]), r[4], r[5], r[6]),
-            ["response_id", "survey_id", "unit_id", "day", "nps", "csat", "ces"],
-            marks.get("responses", 0),
-            say,
-        )
-        report.rows["answers"] = _copy_fact(
-            con,
-            "answers",
-            "answer_id",
-            Answer.objects.filter(number__isnull=False).values_list(
-                "id",
-                "response_id",
-                "response__survey_id",
-                "response__unit_id",
-                "response__submitted_at",
-                "question_code",
-                "number",
-            ),
-            lambda r: (r[0], r[1], r[2], r[3], _day(r[4]), question_id(r[5]), r[6]),
-            ["answer_id", "response_id", "survey_id", "unit_id", "day", "question_id", "number"],
-            marks.get("answers", 0),
-            say,
-        )
-        report.rows["feedback"] = _copy_fact(
-            con,
-            "feedback",
-            "feedback_id",
-            FeedbackRecord.objects.values_list(
-                "id", "unit_id", "occurred_at", "response_id", "channel", "rating"
-            ),
-            lambda r: (r[0], r[1], _day(r[2]), r[3], r[4], r[5]),
-            ["feedback_id", "unit_id", "day", "response_id", "channel", "rating"],
-            marks.get("feedback", 0),
-            say,
-        )
-        new_questions = sorted((qid, code) for code, qid in questions.items() if qid > n_questions)
-        if new_questions:
-            con.executemany("INSERT INTO questions VALUES (?, ?)", new_questions)
-        report.questions = len(questions)
+        for fact in _facts(lambda col: engine.dialect.bucket("day", col)):
+            report.rows[fact.table] = _copy_fact(con, engine, fact, marks.get(fact.table, 0), say)
+        report.questions = int(con.execute("SELECT count(*) FROM questions").fetchall()[0][0])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -280,45 +274,53 @@ def _copy_new(
 
 
 def _copy_fact(
-    con: duckdb.DuckDBPyConnection,
-    table: str,
-    key: str,
-    rows: Any,
-    convert: Callable[[tuple[Any, ...]], tuple[Any, ...]],
-    columns: list[str],
-    mark: int,
-    say: Callable[[str], None],
+    con: duckdb.DuckDBPyConnection, engine: Any, fact: _Fact, mark: int, say: Callable[[str], None]
 ) -> int:
     """Copy rows with ``id > mark − LATE_WINDOW`` that the store lacks, in id order and in batches."""
     import pyarrow as pa
 
-    existing = (
-        {
-            r[0]
-            for r in con.execute(
-                f"SELECT {key} FROM {table} WHERE {key} > ?", [mark - LATE_WINDOW]
-            ).fetchall()
-        }
-        if mark
-        else set()
+    last = max(mark - LATE_WINDOW, 0)
+    sql = (
+        f"SELECT {fact.select} FROM {fact.from_sql} WHERE {fact.key} > ?{fact.where}"
+        f" ORDER BY {fact.key} LIMIT {int(BATCH)}"
     )
-    last = max(mark - LATE_WINDOW, 0) if mark else 0
+    first = fact.columns[0]
+    if fact.table == "answers":
+        out_cols = [c if c != "question_code" else "question_id" for c in fact.columns]
+        select = ", ".join(c if c != "question_code" else "q.question_id" for c in fact.columns)
+        insert_from = "_batch b JOIN questions q ON q.code = b.question_code"
+    else:
+        out_cols = list(fact.columns)
+        select = ", ".join(fact.columns)
+        insert_from = "_batch b"
+    new_only = f" WHERE b.{first} NOT IN (SELECT {first} FROM {fact.table} WHERE {first} > ?)" if mark else ""
     copied = 0
     top = mark
     while True:
-        batch = list(rows.filter(id__gt=last).order_by("id")[:BATCH])
+        batch = engine.fetch(sql, [last])
         if not batch:
             break
         last = batch[-1][0]
-        fresh = [convert(r) for r in batch if r[0] not in existing]
-        if fresh:
-            arrow = pa.table({c: list(v) for c, v in zip(columns, zip(*fresh, strict=True), strict=True)})
-            con.register("_batch", arrow)
-            con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM _batch")
+        columns = list(zip(*batch, strict=True))
+        arrow = pa.table({c: list(v) for c, v in zip(fact.columns, columns, strict=True)})
+        con.register("_batch", arrow)
+        try:
+            if fact.table == "answers":
+                con.execute(
+                    "INSERT INTO questions SELECT (SELECT coalesce(max(question_id), 0) FROM questions)"
+                    " + row_number() OVER (ORDER BY code), code FROM (SELECT DISTINCT question_code AS code"
+                    " FROM _batch WHERE question_code NOT IN (SELECT code FROM questions))"
+                ).fetchall()
+            inserted = con.execute(
+                f"INSERT INTO {fact.table} ({', '.join(out_cols)}) SELECT {select} FROM {insert_from}{new_only}",
+                [mark - LATE_WINDOW] if mark else [],
+            ).fetchall()
+            added = int(inserted[0][0]) if inserted else 0
+        finally:
             con.unregister("_batch")
-            copied += len(fresh)
-            top = max(top, last)
-            say(f"analytics: {table}: {copied} rows copied")
-    con.execute("DELETE FROM sync_state WHERE fact = ?", [table])
-    con.execute("INSERT INTO sync_state VALUES (?, ?)", [table, top])
+        copied += added
+        top = max(top, last)
+        say(f"analytics: {fact.table}: {copied} rows copied")
+    con.execute("DELETE FROM sync_state WHERE fact = ?", [fact.table])
+    con.execute("INSERT INTO sync_state VALUES (?, ?)", [fact.table, top])
     return copied
