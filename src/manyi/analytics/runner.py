@@ -1,20 +1,36 @@
-"""The one runner: a typed query in, counts from the engine, estimates from :mod:`manyi.metrics` out."""
+"""The one runner: a typed query in, counts from the engine, estimates from :mod:`manyi.metrics` out.
+
+The figures of every group are computed at once, as arrays; :attr:`QueryResult.rows` turns them
+into one :class:`ResultRow` per group when it is first read, so a query with 100,000 groups pays for
+Python objects only when someone asks for them.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from manyi.metrics import Comparison, Estimate
 
-from ._stats import compare, estimates, spec_for, sums_from_counts
+from ._stats import (
+    Arrays,
+    DiffArrays,
+    Spec,
+    Sums,
+    compare_arrays,
+    comparisons,
+    estimate_arrays,
+    spec_for,
+    sums,
+)
+from ._stats import estimates as to_estimates
 from .engines import Engine
 from .query import MetricQuery
-from .sql import compile_query
-
-Key = tuple[Any, ...]
+from .sql import compile_query, period_label
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,28 +46,136 @@ class ResultRow:
 
 
 @dataclass(frozen=True, slots=True)
+class Counts:
+    """What the engine returned: label columns and ``n``, ``Σy``, ``Σy²`` per group."""
+
+    keys: list[npt.NDArray[Any]]
+    n: npt.NDArray[np.int64]
+    s1: npt.NDArray[np.float64]
+    s2: npt.NDArray[np.float64]
+
+
 class QueryResult:
-    query: MetricQuery
-    engine: str
-    rows: list[ResultRow]
+    """The answer to a query: sorted group labels, their sufficient statistics and figures."""
 
+    def __init__(
+        self,
+        query: MetricQuery,
+        engine: str,
+        spec: Spec,
+        labels: tuple[str, ...],
+        keys: list[npt.NDArray[Any]],
+        now: Sums,
+        before: Sums | None,
+    ) -> None:
+        self.query = query
+        self.engine = engine
+        self.spec = spec
+        self.labels = labels
+        self.keys = keys
+        self.sums = now
+        self.previous_sums = before
+        self.figures: Arrays = estimate_arrays(spec, now, query.confidence)
+        self.differences: DiffArrays | None = (
+            compare_arrays(spec, now, before, query.confidence) if before is not None else None
+        )
 
-def _sort_key(key: Key) -> tuple[Any, ...]:
-    return tuple((v is None, v if v is not None else 0) for v in key)
+    def __len__(self) -> int:
+        return int(self.sums.n.shape[0])
+
+    @cached_property
+    def rows(self) -> list[ResultRow]:
+        q = self.query
+        now = to_estimates(self.spec, self.sums, q.confidence, q.min_n, self.figures)
+        prev: list[Estimate | None] = [None] * len(now)
+        comps: list[Comparison | None] = [None] * len(now)
+        if self.previous_sums is not None and self.differences is not None:
+            before = to_estimates(self.spec, self.previous_sums, q.confidence, q.min_n)
+            prev = list(before)
+            comps = list(comparisons(self.spec, self.differences, now, before, q.confidence))
+        columns = [k.tolist() for k in self.keys]
+        period_at = self.labels.index("period") if "period" in self.labels else None
+        rows = []
+        for i in range(len(now)):
+            group = {name: columns[j][i] for j, name in enumerate(self.labels) if j != period_at}
+            period = (
+                period_label(q.period, columns[period_at][i]) if q.period and period_at is not None else None
+            )
+            rows.append(ResultRow(group, period, now[i], prev[i], comps[i]))
+        return rows
 
 
 def _counts(
     query: MetricQuery, engine: Engine, scope: list[str] | None, previous: bool
-) -> tuple[tuple[str, ...], dict[Key, tuple[int, float, float]]]:
+) -> tuple[tuple[str, ...], Counts]:
     filters = query.filters.previous() if previous else query.filters
     compiled = compile_query(query, filters, engine.dialect, scope)
-    out: dict[Key, tuple[int, float, float]] = {}
     width = len(compiled.labels)
-    for row in engine.fetch(compiled.sql, compiled.params):
-        key = tuple(row[:width])
-        n, s1, s2 = row[width:]
-        out[key] = (int(n or 0), float(s1 or 0), float(s2 or 0))
-    return compiled.labels, out
+    fast = getattr(engine, "fetch_columns", None)
+    if fast is not None:
+        cols = fast(compiled.sql, compiled.params)
+    else:
+        rows = engine.fetch(compiled.sql, compiled.params)
+        cols = (
+            [np.array(c, dtype=object) for c in zip(*rows, strict=True)]
+            if rows
+            else [np.array([], dtype=object) for _ in range(width + 3)]
+        )
+    return compiled.labels, Counts(
+        keys=[np.ma.getdata(c) for c in cols[:width]],
+        n=_numbers(cols[width]).astype(np.int64),
+        s1=_numbers(cols[width + 1]),
+        s2=_numbers(cols[width + 2]),
+    )
+
+
+def _numbers(col: Any) -> npt.NDArray[np.float64]:
+    """A float column with 0 for SQL NULL (the sums of an empty selection)."""
+    if np.ma.isMaskedArray(col):
+        col = np.ma.filled(col.astype(np.float64), 0.0)
+    arr = np.asarray(col)
+    if arr.dtype == object:
+        arr = np.array([0.0 if v is None else float(v) for v in arr], dtype=np.float64)
+    return np.nan_to_num(arr.astype(np.float64), nan=0.0)
+
+
+def _merge(width: int, sides: list[Counts]) -> tuple[list[npt.NDArray[Any]], list[Sums]]:
+    """Sorted union of the groups of one or two sides, and each side's sums over that union
+    (zero where a side lacks a group)."""
+    if width == 0:
+        keys: list[npt.NDArray[Any]] = []
+        positions = [np.zeros(s.n.shape[0], dtype=np.intp) for s in sides]
+        size = 1
+    else:
+        stacked = [np.concatenate([s.keys[j] for s in sides]) for j in range(width)]
+        # Integer labels sort as they are; text labels (question codes) by their rank.
+        ranks = [
+            col if col.dtype.kind in "iub" else np.unique(col, return_inverse=True)[1].ravel()
+            for col in stacked
+        ]
+        order = np.lexsort(ranks[::-1])
+        starts = np.zeros(order.shape[0], dtype=bool)
+        starts[:1] = True
+        for r in ranks:
+            ordered = r[order]
+            starts[1:] |= ordered[1:] != ordered[:-1]
+        inverse = np.empty(order.shape[0], dtype=np.intp)
+        inverse[order] = np.cumsum(starts) - 1
+        first = order[starts]
+        keys = [col[first] for col in stacked]
+        size = int(first.shape[0])
+        bounds = np.cumsum([0, *(s.n.shape[0] for s in sides)])
+        positions = [inverse[bounds[i] : bounds[i + 1]] for i in range(len(sides))]
+    out = []
+    for side, pos in zip(sides, positions, strict=True):
+        n = np.zeros(size, dtype=np.int64)
+        s1 = np.zeros(size)
+        s2 = np.zeros(size)
+        n[pos] += side.n
+        s1[pos] += side.s1
+        s2[pos] += side.s2
+        out.append(sums(n, s1, s2))
+    return keys, out
 
 
 def run(query: MetricQuery, engine: Engine, *, scope: list[str] | None) -> QueryResult:
@@ -65,30 +189,10 @@ def run(query: MetricQuery, engine: Engine, *, scope: list[str] | None) -> Query
     """
     spec = spec_for(query)
     labels, current = _counts(query, engine, scope, previous=False)
-    before: dict[Key, tuple[int, float, float]] = {}
+    sides = [current]
     if query.compare_previous:
-        _, before = _counts(query, engine, scope, previous=True)
-    keys = set(current) | set(before)
-    if not labels:
-        keys.add(())
-    ordered = sorted(keys, key=_sort_key)
-
-    now = sums_from_counts([current.get(k, (0, 0.0, 0.0)) for k in ordered])
-    now_est = estimates(spec, now, query.confidence, query.min_n)
-    prev_est: list[Estimate | None] = [None] * len(ordered)
-    comps: list[Comparison | None] = [None] * len(ordered)
-    if query.compare_previous:
-        then = sums_from_counts([before.get(k, (0, 0.0, 0.0)) for k in ordered])
-        prev_est = list(estimates(spec, then, query.confidence, query.min_n))
-        comps = list(compare(spec, now, then, query.confidence, query.min_n))
-
-    rows = []
-    for i, key in enumerate(ordered):
-        group = {name: _plain(v) for name, v in zip(labels, key, strict=True) if name != "period"}
-        period = key[labels.index("period")] if "period" in labels else None
-        rows.append(ResultRow(group, period, now_est[i], prev_est[i], comps[i]))
-    return QueryResult(query, engine.dialect.name, rows)
-
-
-def _plain(v: Any) -> Any:
-    return v.item() if isinstance(v, np.generic) else v
+        sides.append(_counts(query, engine, scope, previous=True)[1])
+    keys, sums = _merge(len(labels), sides)
+    return QueryResult(
+        query, engine.dialect.name, spec, labels, keys, sums[0], sums[1] if len(sums) > 1 else None
+    )

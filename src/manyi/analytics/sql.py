@@ -40,21 +40,39 @@ class Dialect:
     unit_id: str  # its id column
     responses: Source
     answers: Source
-    bucket: Callable[[Period, str], str]
+    bucket: Callable[[Period, str], str]  # the integer period code of a time column
     #: SQL and parameters for "the time column falls on a UTC day in [date_from, date_to]".
     time_range: Callable[[str, date | None, date | None], tuple[list[str], list[Any]]]
+    #: The UTC calendar day of a time column as ``YYYY-MM-DD`` text (used to copy into the store).
+    day: Callable[[str], str] = str
 
 
 # --- DuckDB: the store ---------------------------------------------------------------------------
 
 
-def _duckdb_bucket(period: Period, col: str) -> str:
+def period_code(period: Period, year: str, month: str, day: str, quarter: str) -> str:
+    """A period as one integer, identical on every engine: 20260315, 202603, 20261 (Q1), 2026."""
     return {
-        "day": f"strftime({col}, '%Y-%m-%d')",
-        "month": f"strftime({col}, '%Y-%m')",
-        "quarter": f"(strftime({col}, '%Y') || '-Q' || CAST(quarter({col}) AS VARCHAR))",
-        "year": f"strftime({col}, '%Y')",
+        "day": f"({year} * 10000 + {month} * 100 + {day})",
+        "month": f"({year} * 100 + {month})",
+        "quarter": f"({year} * 10 + {quarter})",
+        "year": f"{year}",
     }[period]
+
+
+def period_label(period: Period, code: int) -> str:
+    """``2026-03-15``, ``2026-03``, ``2026-Q1`` or ``2026`` from :func:`period_code`'s integer."""
+    if period == "day":
+        return f"{code // 10000:04d}-{code // 100 % 100:02d}-{code % 100:02d}"
+    if period == "month":
+        return f"{code // 100:04d}-{code % 100:02d}"
+    if period == "quarter":
+        return f"{code // 10:04d}-Q{code % 10}"
+    return f"{code:04d}"
+
+
+def _duckdb_bucket(period: Period, col: str) -> str:
+    return period_code(period, f"year({col})", f"month({col})", f"dayofmonth({col})", f"quarter({col})")
 
 
 def _day_range(col: str, date_from: date | None, date_to: date | None) -> tuple[list[str], list[Any]]:
@@ -91,22 +109,26 @@ DUCKDB = Dialect(
 
 def _sqlite_bucket(period: Period, col: str) -> str:
     # Django stores aware datetimes in SQLite as naive UTC text, "YYYY-MM-DD HH:MM:SS[.ffffff]".
-    return {
-        "day": f"substr({col}, 1, 10)",
-        "month": f"substr({col}, 1, 7)",
-        "quarter": f"(substr({col}, 1, 4) || '-Q' || ((CAST(substr({col}, 6, 2) AS INTEGER) + 2) / 3))",
-        "year": f"substr({col}, 1, 4)",
-    }[period]
+    def part(start: int, length: int) -> str:
+        return f"CAST(substr({col}, {start}, {length}) AS INTEGER)"
+
+    month = part(6, 2)
+    return period_code(period, part(1, 4), month, part(9, 2), f"(({month} + 2) / 3)")
 
 
 def _postgres_bucket(period: Period, col: str) -> str:
-    utc = f"({col} AT TIME ZONE 'UTC')"
-    return {
-        "day": f"to_char({utc}, 'YYYY-MM-DD')",
-        "month": f"to_char({utc}, 'YYYY-MM')",
-        "quarter": f"to_char({utc}, 'YYYY-\"Q\"Q')",
-        "year": f"to_char({utc}, 'YYYY')",
-    }[period]
+    def part(field: str) -> str:
+        return f"CAST(EXTRACT({field} FROM ({col} AT TIME ZONE 'UTC')) AS INTEGER)"
+
+    return period_code(period, part("YEAR"), part("MONTH"), part("DAY"), part("QUARTER"))
+
+
+def _sqlite_day(col: str) -> str:
+    return f"substr({col}, 1, 10)"
+
+
+def _postgres_day(col: str) -> str:
+    return f"to_char(({col} AT TIME ZONE 'UTC'), 'YYYY-MM-DD')"
 
 
 def _timestamp_range(
@@ -136,9 +158,9 @@ def operational_dialect(
 ) -> Dialect:
     """The dialect of Manyi's own tables (``sqlite`` or ``postgresql``); ``adapt`` binds a datetime."""
     if vendor == "sqlite":
-        bucket = _sqlite_bucket
+        bucket, day = _sqlite_bucket, _sqlite_day
     elif vendor == "postgresql":
-        bucket = _postgres_bucket
+        bucket, day = _postgres_bucket, _postgres_day
     else:
         raise ValueError(f"analytics runs on SQLite or PostgreSQL, not {vendor}")
     return Dialect(
@@ -155,6 +177,7 @@ def operational_dialect(
         ),
         bucket=bucket,
         time_range=_timestamp_range(adapt),
+        day=day,
     )
 
 

@@ -263,7 +263,7 @@ def _copy_new(
         if units:
             con.executemany("INSERT INTO units VALUES (?, ?, ?, ?, ?, ?)", units)
         report.units = len(units)
-        for fact in _facts(lambda col: engine.dialect.bucket("day", col)):
+        for fact in _facts(engine.dialect.day):
             report.rows[fact.table] = _copy_fact(con, engine, fact, marks.get(fact.table, 0), say)
         report.questions = int(con.execute("SELECT count(*) FROM questions").fetchall()[0][0])
         con.execute("COMMIT")
