@@ -252,16 +252,19 @@ def compile_query(
         cond, p = _any_prefix("u.path", filters.units)
         unit_where.append(cond)
         params += p
+    # Every fact row has a unit (a protected foreign key), so without scope, unit filters or a
+    # roll-up level the join would keep every row: it is left out.
+    join_units = kind is not None or bool(unit_where)
     cte = f"WITH su AS (SELECT {unit_select} FROM {unit_from}"
     if unit_where:
         cte += " WHERE " + " AND ".join(unit_where)
-    cte += ")"
+    cte += ") "
 
     labels: list[str] = []
     select: list[str] = []
     for dim in query.group_by:
         if dim == "unit":
-            select.append("su.unit_id")
+            select.append("su.unit_id" if join_units else src.unit)
         elif dim in KIND_DIMENSIONS:
             select.append("su.level_id")
         elif dim == "survey":
@@ -298,8 +301,8 @@ def compile_query(
         f"SUM({y2}) AS s2",
     ]
     sql = (
-        f"{cte} SELECT {', '.join(columns)} FROM {src.from_sql} JOIN su ON su.unit_id = {src.unit}"
-        f" WHERE {' AND '.join(where)}"
+        f"{cte if join_units else ''}SELECT {', '.join(columns)} FROM {src.from_sql}"
+        f"{f' JOIN su ON su.unit_id = {src.unit}' if join_units else ''} WHERE {' AND '.join(where)}"
     )
     if select:
         positions = ", ".join(str(i + 1) for i in range(len(select)))
