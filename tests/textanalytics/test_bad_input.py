@@ -1,0 +1,53 @@
+"""Bad comments never raise: they are cleaned, flagged and analysed as far as they go."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from manyi import textanalytics as ta
+from manyi.textanalytics._text import MAX_CHARS
+
+
+@pytest.mark.parametrize("value", [None, "", "   ", math.nan, 42, "😀😀😀", "！！！？？", "\x00\x01"])
+def test_empty_and_textless_values_are_neutral_with_a_problem(value):
+    a = ta.analyze(value)
+    assert a.sentiment.label == "neutral"
+    assert a.problems
+    assert a.aspects == ()
+
+
+def test_a_very_long_comment_is_truncated_and_flagged():
+    a = ta.analyze("等了很久，" * 5000)
+    assert len(a.text) <= MAX_CHARS
+    assert "truncated" in a.problems
+    assert {"flag": "truncated", "words": []} in a.flag_dicts()
+
+
+def test_utf8_read_as_latin1_is_repaired_and_flagged():
+    garbled = "服务很好，环境不错".encode().decode("latin-1")
+    a = ta.analyze(garbled)
+    assert "mojibake" in a.problems
+    assert a.text.startswith("服务很好")
+    assert a.lang == "zh"
+
+
+def test_gbk_read_as_latin1_is_repaired():
+    garbled = "服务很好".encode("gbk").decode("latin-1")
+    assert ta.clean(garbled).text == "服务很好"
+
+
+def test_unrepairable_mojibake_is_flagged_not_fatal():
+    a = ta.analyze("æœåŠ¡å¾ˆå¥½ æœåŠ¡å¾ˆå¥½")
+    assert "mojibake" in a.problems
+
+
+def test_accented_latin_text_is_not_mojibake():
+    assert ta.clean("naïve café, très bon résumé").problems == ()
+
+
+def test_mixed_script_comments_are_analysed():
+    a = ta.analyze("服务员很热情，菜也好吃 but the waiting time was far too long tonight")
+    assert a.lang == "mixed"
+    assert {x.aspect for x in a.aspects} >= {"food_taste", "wait_time"}
