@@ -292,6 +292,7 @@ def check(
 
 
 app.command("metrics")(__import__("manyi.metrics.cli", fromlist=["metrics_command"]).metrics_command)
+app.add_typer(__import__("manyi.textanalytics.cli", fromlist=["text_app"]).text_app, name="text")
 app.add_typer(__import__("manyi.analytics.cli", fromlist=["app"]).app, name="analytics")
 
 
