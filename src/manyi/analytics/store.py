@@ -261,7 +261,16 @@ def _copy_new(
         )
         con.execute("DELETE FROM units")
         if units:
-            con.executemany("INSERT INTO units VALUES (?, ?, ?, ?, ?, ?)", units)
+            import pyarrow as pa
+
+            names = ("unit_id", "parent_id", "path", "depth", "kind", "code")
+            con.register(
+                "_units", pa.table({c: list(v) for c, v in zip(names, zip(*units, strict=True), strict=True)})
+            )
+            try:
+                con.execute(f"INSERT INTO units SELECT {', '.join(names)} FROM _units").fetchall()
+            finally:
+                con.unregister("_units")
         report.units = len(units)
         for fact in _facts(engine.dialect.day):
             report.rows[fact.table] = _copy_fact(con, engine, fact, marks.get(fact.table, 0), say)
