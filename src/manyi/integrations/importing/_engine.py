@@ -1,0 +1,168 @@
+"""The import loop shared by every kind: read, check each row, write valid rows in batches.
+
+A batch is written in one transaction. If the database refuses a batch, the batch is retried one
+row at a time so that one bad row costs only itself; a row and its answers are always written
+together or not at all. Rows that fail a check go to the error file with row, column, value and
+reason, and never stop the rows around them.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from django.db import DatabaseError, transaction
+
+from ._errors import ImportFailed, RowError
+from ._mapping import load_mapping
+from ._read import open_sheet
+
+BATCH_SIZE = 5000
+ERROR_COLUMNS = ("row", "column", "value", "reason")
+Progress = Callable[[int, int, int], None]  # (rows read, position, total) — position/total in bytes or rows
+
+
+@dataclass
+class ImportSummary:
+    """The JSON summary of an import: ``{read, created, updated, unchanged, rejected, seconds}``."""
+
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    seconds: float = 0.0
+    errors: list[RowError] = field(default_factory=list, repr=False)  # the first few, for messages
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.pop("errors")
+        d["seconds"] = round(self.seconds, 3)
+        return d
+
+
+@dataclass
+class Written:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+
+class Record(Protocol):
+    row: int
+    key: str
+
+
+class Importer(Protocol):
+    """One kind of record: checks a row into a record, and writes a batch of records."""
+
+    def check(self, row: int, cells: list[Any]) -> Record | list[RowError]: ...
+
+    def write(self, records: list[Any], *, dry_run: bool) -> Written: ...
+
+
+ImporterFactory = Callable[[list[str], dict[str, str], Any], Importer]
+KEEP_ERRORS = 50
+
+
+def run_import(
+    factory: ImporterFactory,
+    path: Path,
+    *,
+    mapping_path: Path | None = None,
+    dry_run: bool = False,
+    errors_path: Path | None = None,
+    user: Any = None,
+    progress: Progress | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> ImportSummary:
+    """Import one file; raise ImportFailed when the file as a whole cannot be read."""
+    t0 = time.perf_counter()
+    mapping = load_mapping(mapping_path)
+    sheet = open_sheet(Path(path))
+    summary = ImportSummary()
+    err_file: IO[str] | None = None
+    err_writer: Any = None
+    try:
+        importer = factory(mapping.rename(sheet.header), mapping.defaults, user)
+        if errors_path is not None:
+            err_file = open(errors_path, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
+            err_writer = csv.writer(err_file)
+            err_writer.writerow(ERROR_COLUMNS)
+
+        def reject(errors: list[RowError]) -> None:
+            summary.rejected += 1
+            if len(summary.errors) < KEEP_ERRORS:
+                summary.errors.extend(errors[: KEEP_ERRORS - len(summary.errors)])
+            if err_writer is not None:
+                err_writer.writerows(errors)
+
+        def flush(batch: list[Any]) -> None:
+            for written in _write(importer, batch, dry_run):
+                summary.created += written.created
+                summary.updated += written.updated
+                summary.unchanged += written.unchanged
+                by_row: dict[int, list[RowError]] = {}
+                for e in written.errors:
+                    by_row.setdefault(e.row, []).append(e)
+                for errs in by_row.values():
+                    reject(errs)
+            if progress is not None:
+                progress(summary.read, sheet.position(), sheet.total)
+
+        seen: dict[int, int] = {}
+        batch: list[Any] = []
+        check = importer.check
+        for rownum, cells in sheet.rows:
+            summary.read += 1
+            rec = check(rownum, cells)
+            if isinstance(rec, list):
+                reject(rec)
+                continue
+            h = hash(rec.key)
+            first = seen.get(h)
+            if first is not None:
+                reject([RowError(rownum, "external_id", rec.key, f"repeats row {first}")])
+                continue
+            seen[h] = rownum
+            batch.append(rec)
+            if len(batch) >= batch_size:
+                flush(batch)
+                batch = []
+        flush(batch)
+    finally:
+        sheet.close()
+        if err_file is not None:
+            err_file.close()
+    summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+def _write(importer: Importer, batch: list[Any], dry_run: bool) -> list[Written]:
+    if not batch:
+        return []
+    try:
+        with transaction.atomic():
+            return [importer.write(batch, dry_run=dry_run)]
+    except DatabaseError as exc:
+        if len(batch) > 1:
+            return [w for rec in batch for w in _write(importer, [rec], dry_run)]
+        # A single row the database refuses (a race with another writer, a value out of its range).
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        rec = batch[0]
+        return [Written(errors=[RowError(rec.row, "", rec.key, f"was refused by the database: {reason}")])]
+
+
+def fail_on_missing(header: list[str], defaults: dict[str, str], required: tuple[str, ...]) -> None:
+    missing = [c for c in required if c not in header and c not in defaults]
+    if missing:
+        raise ImportFailed(
+            "missing column(s): {m}; the file has: {h}".format(
+                m=", ".join(missing), h=", ".join(header) or "(nothing)"
+            )
+        )

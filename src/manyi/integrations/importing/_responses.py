@@ -1,0 +1,471 @@
+"""Import responses: one row per response, one column per answer (``csi.tangibles`` for matrix rows).
+
+Each response's ``submission_id`` is derived from the survey slug and the row's external id
+(uuid5), so importing a file again finds the same responses: unchanged rows are counted and left
+alone, changed rows are updated with their answers replaced. New responses and their answers go
+in with one statement per table per batch (COPY on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from manyi.customers.models import Customer
+from manyi.responses.choices import Channel
+from manyi.responses.models import Answer, Response
+from manyi.surveys.choices import QuestionType
+from manyi.surveys.models import Survey
+from manyi.surveys.questions import OTHER, SCALE_TYPES, SERVQUAL_PARTS, TEXT_MAX, scale_of
+
+from . import _common as c
+from ._dates import parse_when
+from ._engine import Written, fail_on_missing
+from ._errors import Reject, RowError
+
+NAMESPACE = uuid.UUID("5b0d3c52-6a8e-4a4e-9d53-6d616e796931")  # fixed: the same row gives the same id
+BASE = ("external_id", "survey", "unit", "submitted_at", "channel", "language", "customer_external_id")
+REQUIRED = ("external_id", "survey", "unit", "submitted_at")
+CHANNELS = frozenset(Channel.values)
+FUTURE_SLACK = timedelta(days=1)
+Check = Callable[[Any], tuple[float | None, str, str | None]]  # -> (number, text, choices json)
+
+
+def submission_id(slug: str, external_id: str) -> uuid.UUID:
+    """The stored submission id of an imported response: the same file row gives the same id."""
+    return uuid.uuid5(NAMESPACE, f"{slug}\x1f{external_id}")
+
+
+@dataclass(slots=True)
+class ResponseRecord:
+    row: int
+    key: str  # submission id, hex
+    survey_id: int
+    version_id: int
+    unit_id: int
+    customer_ext: str
+    channel: str
+    language: str
+    submitted_at: datetime
+    nps: int | None
+    csat: int | None
+    ces: int | None
+    comment: str
+    answers: list[tuple[str, float | None, str, str | None]]
+    customer_id: int | None = None
+
+
+def _scale(lo: int, hi: int) -> Check:
+    reason = f"must be a whole number from {lo} to {hi}"
+
+    def check(v: Any) -> tuple[float | None, str, str | None]:
+        try:
+            n = int(v) if not isinstance(v, float) else (int(v) if v.is_integer() else None)
+        except ValueError:
+            try:
+                f = float(v)
+                n = int(f) if f.is_integer() else None
+            except ValueError:
+                n = None
+        if n is None or not lo <= n <= hi:
+            raise Reject(reason)
+        return float(n), "", None
+
+    return check
+
+
+def _single(codes: set[str]) -> Check:
+    reason = "must be one of " + ", ".join(sorted(codes))
+
+    def check(v: Any) -> tuple[float | None, str, str | None]:
+        s = c.text(v)
+        if s not in codes:
+            raise Reject(reason)
+        return None, s, None
+
+    return check
+
+
+def _multi(codes: set[str]) -> Check:
+    reason = "must list codes from " + ", ".join(sorted(codes)) + " separated by ;"
+
+    def check(v: Any) -> tuple[float | None, str, str | None]:
+        parts = [
+            p.strip() for p in c.text(v).replace("|", ";").replace(",", ";").replace("、", ";").split(";")
+        ]
+        chosen = list(dict.fromkeys(p for p in parts if p))
+        if not chosen or any(p not in codes for p in chosen):
+            raise Reject(reason)
+        return None, "", json.dumps(chosen, ensure_ascii=False)
+
+    return check
+
+
+def _text(v: Any) -> tuple[float | None, str, str | None]:
+    s = c.text(v)
+    if len(s) > TEXT_MAX:
+        raise Reject(f"is longer than {TEXT_MAX} characters")
+    return None, s, None
+
+
+def _consent(v: Any) -> tuple[float | None, str, str | None]:
+    if isinstance(v, bool):
+        return (1.0 if v else 0.0), "", None
+    return (1.0 if c.boolean(c.text(v)) else 0.0), "", None
+
+
+@dataclass
+class SurveyPlan:
+    """How to read one survey's answers from the file's columns."""
+
+    slug: str
+    survey_id: int
+    version_id: int
+    unit_path: str
+    fallback_language: str
+    # (column index, column name, answer code, check, headline kind: nps/csat/ces/comment or "")
+    columns: list[tuple[int, str, str, Check, str]]
+    foreign: list[tuple[int, str]]  # answer columns that are not questions of this survey
+
+
+def _plan(survey: Survey, answer_columns: dict[str, int]) -> SurveyPlan:
+    version = survey.published_version()
+    if version is None:
+        raise Reject(f"survey {survey.slug} has no published version")
+    wanted: dict[str, tuple[Check, str]] = {}
+    headline_taken: set[str] = set()
+    for q in version.questions:
+        code, qtype = q["code"], q["type"]
+        head = ""
+        if qtype in (QuestionType.NPS, QuestionType.CSAT, QuestionType.CES) and qtype not in headline_taken:
+            head = str(qtype)
+        elif qtype == QuestionType.TEXT and "comment" not in headline_taken:
+            head = "comment"
+        if head:
+            headline_taken.add(head)
+        if qtype in SCALE_TYPES:
+            wanted[code] = (_scale(*scale_of(q)), head)
+        elif qtype == QuestionType.MATRIX:
+            for row in q.get("rows", []):
+                wanted[f"{code}.{row['code']}"] = (_scale(*scale_of(q)), "")
+        elif qtype == QuestionType.SERVQUAL:
+            for part in SERVQUAL_PARTS:
+                wanted[f"{code}.{part}"] = (_scale(*scale_of(q)), "")
+        elif qtype in (QuestionType.SINGLE, QuestionType.MULTI):
+            codes = {o["code"] for o in q.get("options", [])}
+            if q.get("allow_other"):
+                codes.add(OTHER)
+                wanted[f"{code}.{OTHER}"] = (_text, "")
+            wanted[code] = (_single(codes) if qtype == QuestionType.SINGLE else _multi(codes), "")
+        elif qtype == QuestionType.TEXT:
+            wanted[code] = (_text, head)
+        elif qtype == QuestionType.CONSENT:
+            wanted[code] = (_consent, "")
+    columns = [(i, name, name, *wanted[name]) for name, i in answer_columns.items() if name in wanted]
+    foreign = [(i, name) for name, i in answer_columns.items() if name not in wanted]
+    return SurveyPlan(
+        slug=survey.slug,
+        survey_id=survey.pk,
+        version_id=version.pk,
+        unit_path=survey.unit.path,
+        fallback_language=survey.fallback_language,
+        columns=columns,
+        foreign=foreign,
+    )
+
+
+class ResponseImporter:
+    """Checks response rows and writes them in batches."""
+
+    def __init__(self, header: list[str], defaults: dict[str, str], user: Any) -> None:
+        header = [h.strip() for h in header]
+        fail_on_missing(header, defaults, REQUIRED)
+        self.header = header
+        self.defaults = defaults
+        self.user = user
+        self.idx = {name: header.index(name) for name in BASE if name in header}
+        self.answer_columns = {h: i for i, h in enumerate(header) if h and h not in BASE}
+        self.units = c.Units(user)
+        self.plans: dict[str, SurveyPlan | str] = {}
+        self.latest = timezone.now() + FUTURE_SLACK
+        self.pg = c.is_postgres()
+
+    def _cell(self, cells: list[Any], name: str) -> Any:
+        i = self.idx.get(name)
+        v = cells[i] if i is not None and i < len(cells) else None
+        if v is None or v == "":
+            return self.defaults.get(name, "")
+        return v
+
+    def _survey(self, slug: str) -> SurveyPlan:
+        plan = self.plans.get(slug)
+        if plan is None:
+            survey = Survey.objects.select_related("unit").filter(slug=slug).first()
+            if survey is None or (
+                self.user is not None
+                and not Survey.objects.visible_to(self.user).filter(pk=survey.pk).exists()
+            ):
+                plan = "is not the slug of a survey you can import into"
+            else:
+                try:
+                    plan = _plan(survey, self.answer_columns)
+                except Reject as exc:
+                    plan = exc.reason
+            self.plans[slug] = plan
+        if isinstance(plan, str):
+            raise Reject(plan)
+        return plan
+
+    def check(self, row: int, cells: list[Any]) -> ResponseRecord | list[RowError]:
+        errors: list[RowError] = []
+        cell = self._cell
+
+        def bad(column: str, value: Any, exc: Reject) -> None:
+            errors.append(RowError(row, column, c.text(value) if value is not None else "", exc.reason))
+
+        ext = c.text(cell(cells, "external_id"))
+        if not ext:
+            bad("external_id", "", Reject("is required"))
+        elif len(ext) > 128:
+            bad("external_id", ext, Reject("is longer than 128 characters"))
+        slug = c.text(cell(cells, "survey"))
+        plan: SurveyPlan | None = None
+        try:
+            plan = self._survey(slug) if slug else None
+            if plan is None:
+                raise Reject("is required")
+        except Reject as exc:
+            bad("survey", slug, exc)
+        unit_code = c.text(cell(cells, "unit"))
+        unit = None
+        try:
+            unit = self.units.get(unit_code)
+            if plan is not None and not unit.path.startswith(plan.unit_path):
+                unit = None
+                raise Reject(f"is not within the units of survey {plan.slug}")
+        except Reject as exc:
+            bad("unit", unit_code, exc)
+        raw_when = cell(cells, "submitted_at")
+        submitted: datetime | None = None
+        if unit is not None:
+            try:
+                submitted = parse_when(raw_when, unit.tz)
+                if submitted > self.latest:
+                    raise Reject("is in the future")
+            except Reject as exc:
+                bad("submitted_at", raw_when, exc)
+        channel = c.text(cell(cells, "channel")).lower() or Channel.IMPORT
+        if channel not in CHANNELS:
+            bad("channel", channel, Reject("must be one of " + ", ".join(sorted(CHANNELS))))
+        lang_raw = c.text(cell(cells, "language"))
+        lang = ""
+        if lang_raw:
+            try:
+                lang = c.language(lang_raw)
+            except Reject as exc:
+                bad("language", lang_raw, exc)
+        customer_ext = c.text(cell(cells, "customer_external_id"))
+        if plan is None:
+            return errors
+        heads: dict[str, Any] = {}
+        answers: list[tuple[str, float | None, str, str | None]] = []
+        n = len(cells)
+        for i, name, code, check, head in plan.columns:
+            v = cells[i] if i < n else None
+            if v is None or v == "":
+                continue
+            try:
+                number, txt, choices = check(v)
+            except Reject as exc:
+                bad(name, v, exc)
+                continue
+            if txt == "" and number is None and choices is None:
+                continue  # an empty text cell
+            answers.append((code, number, txt, choices))
+            if head:
+                heads[head] = number if head != "comment" else txt
+        for i, name in plan.foreign:
+            if i < n and cells[i] not in (None, ""):
+                bad(name, cells[i], Reject(f"is not a question of survey {plan.slug}"))
+        if not answers and not errors:
+            errors.append(RowError(row, "", "", "has no answers"))
+        if errors or unit is None or submitted is None:
+            return errors
+        nps, csat, ces = heads.get("nps"), heads.get("csat"), heads.get("ces")
+        return ResponseRecord(
+            row=row,
+            key=submission_id(plan.slug, ext).hex,
+            survey_id=plan.survey_id,
+            version_id=plan.version_id,
+            unit_id=unit.id,
+            customer_ext=customer_ext,
+            channel=channel,
+            language=lang or plan.fallback_language,
+            submitted_at=submitted,
+            nps=int(nps) if nps is not None else None,
+            csat=int(csat) if csat is not None else None,
+            ces=int(ces) if ces is not None else None,
+            comment=heads.get("comment", ""),
+            answers=answers,
+        )
+
+    # --- writing ----------------------------------------------------------------------------------
+
+    def write(self, records: list[ResponseRecord], *, dry_run: bool) -> Written:
+        out = Written()
+        records = self._resolve_customers(records, out)
+        existing: dict[str, int] = {}
+        for part in c.chunks([r.key for r in records]):
+            for sid, pk in Response.objects.filter(
+                submission_id__in=[uuid.UUID(hex=k) for k in part]
+            ).values_list("submission_id", "id"):
+                existing[sid.hex] = pk
+        new = [r for r in records if r.key not in existing]
+        old = [r for r in records if r.key in existing]
+        changed = self._changed(old, existing) if old else []
+        out.created = len(new)
+        out.updated = len(changed)
+        out.unchanged = len(old) - len(changed)
+        if dry_run:
+            return out
+        if new:
+            ids = self._allocate_ids(len(new))
+            self._insert_responses(new, ids)
+            self._insert_answers(new, ids)
+        if changed:
+            ids = [existing[r.key] for r in changed]
+            self._update_responses(changed, ids)
+            for id_part in c.chunks(ids):
+                Answer.objects.filter(response_id__in=id_part).delete()
+            self._insert_answers(changed, ids)
+        return out
+
+    def _resolve_customers(self, records: list[ResponseRecord], out: Written) -> list[ResponseRecord]:
+        wanted = sorted({r.customer_ext for r in records if r.customer_ext})
+        if not wanted:
+            return records
+        found: dict[str, int] = {}
+        for part in c.chunks(wanted):
+            found.update(
+                (ext or "", pk)
+                for ext, pk in Customer.objects.filter(external_id__in=part).values_list("external_id", "id")
+            )
+        kept = []
+        for r in records:
+            if r.customer_ext:
+                r.customer_id = found.get(r.customer_ext)
+                if r.customer_id is None:
+                    out.errors.append(
+                        RowError(
+                            r.row,
+                            "customer_external_id",
+                            r.customer_ext,
+                            "is not the external id of a customer; import customers first",
+                        )
+                    )
+                    continue
+            kept.append(r)
+        return kept
+
+    def _changed(self, old: list[ResponseRecord], existing: dict[str, int]) -> list[ResponseRecord]:
+        ids = [existing[r.key] for r in old]
+        stored: dict[int, tuple[Any, ...]] = {}
+        answers: dict[int, set[tuple[Any, ...]]] = {i: set() for i in ids}
+        fields = ("survey_id", "version_id", "unit_id", "customer_id", "channel", "language", "submitted_at",
+                  "nps", "csat", "ces", "comment")  # fmt: skip
+        for part in c.chunks(ids):
+            for pk, *vals in Response.objects.filter(pk__in=part).values_list("id", *fields):
+                stored[pk] = tuple(vals)
+            for rid, code, number, txt, choices in Answer.objects.filter(response_id__in=part).values_list(
+                "response_id", "question_code", "number", "text", "choices"
+            ):
+                answers[rid].add(
+                    (code, number, txt, json.dumps(choices, ensure_ascii=False) if choices else None)
+                )
+        changed = []
+        for r, pk in zip(old, ids, strict=True):
+            mine = (r.survey_id, r.version_id, r.unit_id, r.customer_id, r.channel, r.language, r.submitted_at,
+                    r.nps, r.csat, r.ces, r.comment)  # fmt: skip
+            if mine != stored.get(pk) or set(r.answers) != answers[pk]:
+                changed.append(r)
+        return changed
+
+    def _allocate_ids(self, n: int) -> list[int]:
+        table = Response._meta.db_table
+        with connection.cursor() as cur:
+            if self.pg:
+                cur.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, n]
+                )
+                return [int(x) for (x,) in cur.fetchall()]
+            # SQLite: the transaction holds the write lock from BEGIN IMMEDIATE, so nobody else can
+            # take these ids between reading the maximum and inserting.
+            cur.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')
+            top = int(cur.fetchone()[0])
+            cur.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+            seq = cur.fetchone()
+            start = max(top, int(seq[0]) if seq else 0) + 1
+            return list(range(start, start + n))
+
+    def _when(self, dt: datetime) -> Any:
+        if self.pg:
+            return dt
+        return dt.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+
+    def _insert_responses(self, records: list[ResponseRecord], ids: list[int]) -> None:
+        when = self._when
+        rows = [
+            (pk, r.key, r.survey_id, r.version_id, r.unit_id, r.customer_id, r.channel, r.language,
+             when(r.submitted_at), when(r.submitted_at), "", r.nps, r.csat, r.ces, r.comment)
+            for r, pk in zip(records, ids, strict=True)
+        ]  # fmt: skip
+        cols = ("id", "submission_id", "survey_id", "version_id", "unit_id", "customer_id", "channel", "language",
+                "started_at", "submitted_at", "ip_hash", "nps", "csat", "ces", "comment")  # fmt: skip
+        _insert(Response._meta.db_table, cols, rows, self.pg)
+
+    def _insert_answers(self, records: list[ResponseRecord], ids: list[int]) -> None:
+        rows = [(pk, *a) for r, pk in zip(records, ids, strict=True) for a in r.answers]
+        _insert(
+            Answer._meta.db_table,
+            ("response_id", "question_code", "number", "text", "choices"),
+            rows,
+            self.pg,
+        )
+
+    def _update_responses(self, records: list[ResponseRecord], ids: list[int]) -> None:
+        when = self._when
+        rows = [
+            (r.survey_id, r.version_id, r.unit_id, r.customer_id, r.channel, r.language, when(r.submitted_at),
+             r.nps, r.csat, r.ces, r.comment, pk)
+            for r, pk in zip(records, ids, strict=True)
+        ]  # fmt: skip
+        table = connection.ops.quote_name(Response._meta.db_table)
+        with connection.cursor() as cur:
+            cur.executemany(
+                f"UPDATE {table} SET survey_id=%s, version_id=%s, unit_id=%s, customer_id=%s, channel=%s, "
+                "language=%s, submitted_at=%s, nps=%s, csat=%s, ces=%s, comment=%s WHERE id=%s",
+                rows,
+            )
+
+
+def _insert(table: str, cols: tuple[str, ...], rows: list[tuple[Any, ...]], pg: bool) -> None:
+    """Append rows without building model instances: COPY on PostgreSQL, executemany elsewhere."""
+    if not rows:
+        return
+    qn = connection.ops.quote_name
+    names = ", ".join(qn(col) for col in cols)
+    with connection.cursor() as cur:
+        if pg:
+            with cur.cursor.copy(f"COPY {qn(table)} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(cols))
+            cur.executemany(f"INSERT INTO {qn(table)} ({names}) VALUES ({marks})", rows)

@@ -1,0 +1,267 @@
+"""Bulk import: encodings, Excel, idempotency, per-row errors, dry runs, mappings, dates."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import xlsxwriter
+from typer.testing import CliRunner
+
+from manyi.cli import app
+from manyi.core.models import BulkJob, JobStatus
+from manyi.customers.models import Customer
+from manyi.feedback.models import FeedbackRecord
+from manyi.integrations.importing import ImportFailed, import_file
+from manyi.integrations.importing._dates import parse_when
+from manyi.integrations.importing._errors import Reject
+from manyi.responses.models import Answer, Response
+
+HEADER = ["external_id", "survey", "unit", "submitted_at", "channel", "language", "customer_external_id",
+          "nps", "csat", "csi.tangibles", "csi.reliability", "csi.responsiveness", "csi.assurance",
+          "csi.empathy", "sq_wait.expectation", "sq_wait.perception", "comment", "contact_ok"]  # fmt: skip
+
+
+def row(
+    ext: str, nps: Any = 9, comment: str = "很好", unit: str = "sh-001", when: str = "2026-10-01 12:30"
+) -> list[Any]:
+    return [ext, "store-csi", unit, when, "", "zh-hans", "", nps, 4, 4, 5, 3, 4, 5, 6, 5, comment, "yes"]
+
+
+def write_csv(path: Path, rows: list[list[Any]], header: list[str] = HEADER, encoding: str = "utf-8") -> Path:
+    with open(path, "w", encoding=encoding, newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+def read_errors(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.mark.django_db
+def test_utf8_csv_with_bom_imports_responses_with_their_answers_and_headline_scores(
+    org: Any, tmp_path: Path
+) -> None:
+    f = write_csv(tmp_path / "r.csv", [row("A1"), row("A2", nps=3, comment="太慢了")], encoding="utf-8-sig")
+    summary = import_file("responses", f)
+    assert summary.as_dict() | {"seconds": 0} == {
+        "read": 2, "created": 2, "updated": 0, "unchanged": 0, "rejected": 0, "seconds": 0,
+    }  # fmt: skip
+    r = Response.objects.get(nps=3)
+    assert (r.csat, r.comment, r.channel, r.unit.code) == (4, "太慢了", "import", "sh-001")
+    assert Answer.objects.filter(response=r).count() == 11
+    assert Answer.objects.get(response=r, question_code="csi.reliability").number == 5.0
+
+
+@pytest.mark.django_db
+def test_gbk_csv_is_detected_and_chinese_text_arrives_intact(org: Any, tmp_path: Path) -> None:
+    f = write_csv(
+        tmp_path / "r.csv",
+        [row(f"G{i}", comment="服务态度很好，下次还来") for i in range(30)],
+        encoding="gbk",
+    )
+    summary = import_file("responses", f)
+    assert summary.created == 30
+    assert set(Response.objects.values_list("comment", flat=True)) == {"服务态度很好，下次还来"}
+
+
+@pytest.mark.django_db
+def test_xlsx_file_imports_like_csv_including_excel_date_cells(org: Any, tmp_path: Path) -> None:
+    from datetime import datetime
+
+    path = tmp_path / "r.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet()
+    ws.write_row(0, 0, HEADER)
+    date_format = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    for i in range(1, 4):
+        values = row(f"X{i}")
+        ws.write_row(i, 0, values)
+        ws.write_datetime(i, 3, datetime(2026, 10, i, 9, 0), date_format)  # noqa: DTZ001 - a spreadsheet cell has no zone
+    wb.close()
+    summary = import_file("responses", path)
+    assert (summary.created, summary.rejected) == (3, 0)
+    first = Response.objects.order_by("submitted_at").first()
+    assert first is not None
+    # 09:00 in Shanghai (the unit's zone) is 01:00 UTC.
+    assert first.submitted_at.isoformat() == "2026-10-01T01:00:00+00:00"
+
+
+@pytest.mark.django_db
+def test_second_import_of_the_same_file_changes_nothing_and_counts_unchanged(
+    org: Any, tmp_path: Path
+) -> None:
+    f = write_csv(tmp_path / "r.csv", [row(f"R{i}") for i in range(10)])
+    import_file("responses", f)
+    ids = sorted(Response.objects.values_list("id", flat=True))
+    again = import_file("responses", f)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 10)
+    assert sorted(Response.objects.values_list("id", flat=True)) == ids
+    assert Answer.objects.count() == 110
+
+
+@pytest.mark.django_db
+def test_a_changed_row_is_updated_in_place_with_its_answers_replaced(org: Any, tmp_path: Path) -> None:
+    import_file("responses", write_csv(tmp_path / "a.csv", [row("U1"), row("U2")]))
+    summary = import_file("responses", write_csv(tmp_path / "b.csv", [row("U1", nps=2), row("U2")]))
+    assert (summary.created, summary.updated, summary.unchanged) == (0, 1, 1)
+    assert Response.objects.count() == 2
+    assert Answer.objects.get(response__nps=2, question_code="nps").number == 2.0
+
+
+@pytest.mark.django_db
+def test_bad_rows_are_reported_with_row_column_value_and_reason_while_good_rows_land(
+    org: Any, tmp_path: Path
+) -> None:
+    rows = [
+        row("OK1"),
+        row("BAD1", nps=11),
+        row("OK2"),
+        row("BAD2", unit="nowhere"),
+        row("BAD3", when="31/13/2026"),
+    ]
+    errors = tmp_path / "errors.csv"
+    summary = import_file("responses", write_csv(tmp_path / "r.csv", rows), errors=errors)
+    assert (summary.read, summary.created, summary.rejected) == (5, 2, 3)
+    assert Response.objects.count() == 2
+    got = read_errors(errors)
+    assert got[0] == {
+        "row": "3",
+        "column": "nps",
+        "value": "11",
+        "reason": "must be a whole number from 0 to 10",
+    }
+    assert got[1]["row"] == "5" and got[1]["column"] == "unit" and got[1]["value"] == "nowhere"
+    assert got[2]["column"] == "submitted_at" and "not a real date" in got[2]["reason"]
+
+
+@pytest.mark.django_db
+def test_a_rejected_row_leaves_no_response_and_no_answers_behind(org: Any, tmp_path: Path) -> None:
+    bad = row("HALF")
+    bad[HEADER.index("csi.empathy")] = "9"
+    summary = import_file("responses", write_csv(tmp_path / "r.csv", [bad]))
+    assert summary.rejected == 1
+    assert (Response.objects.count(), Answer.objects.count()) == (0, 0)
+
+
+@pytest.mark.django_db
+def test_unknown_customer_external_id_rejects_only_that_row(org: Any, tmp_path: Path) -> None:
+    r1, r2 = row("C1"), row("C2")
+    r2[HEADER.index("customer_external_id")] = "no-such-customer"
+    errors = tmp_path / "e.csv"
+    summary = import_file("responses", write_csv(tmp_path / "r.csv", [r1, r2]), errors=errors)
+    assert (summary.created, summary.rejected) == (1, 1)
+    assert read_errors(errors)[0]["column"] == "customer_external_id"
+
+
+@pytest.mark.django_db
+def test_dry_run_writes_nothing_but_counts_what_would_happen(org: Any, tmp_path: Path) -> None:
+    summary = import_file(
+        "responses", write_csv(tmp_path / "r.csv", [row("D1"), row("D2", nps="x")]), dry_run=True
+    )
+    assert (summary.created, summary.rejected) == (1, 1)
+    assert Response.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_mapping_file_renames_columns_and_fills_defaults(org: Any, tmp_path: Path) -> None:
+    header = ["订单号", "门店", "时间", "nps", "csat"]
+    f = write_csv(tmp_path / "r.csv", [["M1", "sh-002", "2026年10月3日 18:20", 10, 5]], header=header)
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(
+        '[columns]\n"订单号" = "external_id"\n"门店" = "unit"\n"时间" = "submitted_at"\n'
+        '[defaults]\nsurvey = "store-csi"\nchannel = "sms"\n',
+        encoding="utf-8",
+    )
+    summary = import_file("responses", f, mapping=mapping)
+    assert summary.created == 1
+    r = Response.objects.get()
+    assert (r.unit.code, r.channel, r.nps) == ("sh-002", "sms", 10)
+
+
+def test_missing_required_columns_fail_the_whole_file_with_the_names(tmp_path: Path, db: Any) -> None:
+    f = write_csv(tmp_path / "r.csv", [["x"]], header=["external_id"])
+    with pytest.raises(ImportFailed, match=r"missing column.*survey, unit, submitted_at"):
+        import_file("responses", f)
+
+
+def test_dates_in_mixed_formats_are_parsed_or_rejected_with_a_clear_reason() -> None:
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo("Asia/Shanghai")
+    for text in ("2026-10-01 08:00", "2026/10/01 08:00:00", "2026年10月1日 8:00", "2026-10-01T00:00:00Z",
+                 "2026-10-01T08:00+08:00", "2026.10.01 08:00", "13/10/2026 08:00"):  # fmt: skip
+        got = parse_when(text, tz).astimezone(ZoneInfo("UTC"))
+        assert got.hour == 0, text
+    with pytest.raises(Reject, match="ambiguous"):
+        parse_when("03/04/2026", tz)
+    with pytest.raises(Reject, match="not a real date"):
+        parse_when("2026-02-30", tz)
+
+
+@pytest.mark.django_db
+def test_customers_upsert_by_external_id_with_phones_in_e164_and_bad_emails_rejected(
+    org: Any, tmp_path: Path
+) -> None:
+    header = ["external_id", "name", "phone", "email", "unit", "tier"]
+    rows = [
+        ["K1", "张三", "138 0013 8000", "ZHANG@Example.CN", "sh-001", "gold"],
+        ["K2", "李四", "12345", "li@example.cn", "sh-001", ""],
+        ["K3", "王五", "", "not-an-email", "sh-002", ""],
+    ]
+    errors = tmp_path / "e.csv"
+    summary = import_file("customers", write_csv(tmp_path / "c.csv", rows, header=header), errors=errors)
+    assert (summary.created, summary.rejected) == (1, 2)
+    c = Customer.objects.get(external_id="K1")
+    assert (c.phone, c.email, c.tier) == ("+8613800138000", "ZHANG@example.cn", "gold")
+    assert [e["column"] for e in read_errors(errors)] == ["phone", "email"]
+    rows[0][1] = "张三丰"
+    again = import_file("customers", write_csv(tmp_path / "c2.csv", rows[:1], header=header))
+    assert (again.created, again.updated, again.unchanged) == (0, 1, 0)
+    assert Customer.objects.get(external_id="K1").name == "张三丰"
+
+
+@pytest.mark.django_db
+def test_feedback_import_is_idempotent_through_external_references(org: Any, tmp_path: Path) -> None:
+    header = ["external_id", "channel", "unit", "occurred_at", "severity", "text"]
+    rows = [
+        ["F1", "phone", "sh-001", "2026-10-02 10:00", "high", "排队太久"],
+        ["F2", "review", "cd-001", "2026-10-02", "", "ok"],
+    ]
+    f = write_csv(tmp_path / "f.csv", rows, header=header)
+    assert import_file("feedback", f).created == 2
+    again = import_file("feedback", f)
+    assert (again.created, again.unchanged) == (0, 2)
+    assert FeedbackRecord.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_cli_prints_the_json_summary_and_exits_2_when_rows_were_rejected(org: Any, tmp_path: Path) -> None:
+    f = write_csv(tmp_path / "r.csv", [row("Q1"), row("Q2", nps=42)])
+    errors = tmp_path / "e.csv"
+    result = CliRunner().invoke(
+        app, ["import", "responses", "--file", str(f), "--format", "json", "--errors", str(errors)]
+    )
+    assert result.exit_code == 2, result.output
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    assert set(data) == {"read", "created", "updated", "unchanged", "rejected", "seconds"}
+    assert (data["created"], data["rejected"]) == (1, 1)
+    assert "row 3: column `nps`" in result.stderr
+
+
+@pytest.mark.django_db
+def test_background_import_task_records_progress_and_summary_on_its_job(org: Any, tmp_path: Path) -> None:
+    from manyi.integrations.importing.tasks import import_task
+
+    f = write_csv(tmp_path / "r.csv", [row(f"T{i}") for i in range(5)])
+    job = BulkJob.objects.create(direction="import", kind="responses", source=str(f))
+    result = import_task.call(job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE
+    assert job.rows_done == 5 and result["created"] == 5 and job.summary["created"] == 5
