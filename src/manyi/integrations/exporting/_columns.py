@@ -1,0 +1,235 @@
+"""What each export holds: its columns, their labels in the chosen language, and how rows are read.
+
+Rows are read in id order a chunk at a time (keyset pagination), so memory stays flat however
+many rows there are. Times are given in the org unit's time zone with their offset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from manyi.cases.choices import CaseStatus, Priority
+from manyi.cases.models import Case
+from manyi.feedback.choices import FeedbackChannel, Severity
+from manyi.feedback.models import FeedbackRecord
+from manyi.org.models import OrgUnit
+from manyi.responses.choices import Channel
+from manyi.responses.models import Answer, Response
+from manyi.surveys.choices import QuestionType
+from manyi.surveys.models import Survey, SurveyVersion
+from manyi.surveys.questions import SERVQUAL_PARTS
+
+CHUNK = 10_000
+PII = ("customer_name", "customer_phone", "customer_email")
+NUMERIC_TYPES = {
+    QuestionType.NPS, QuestionType.CSAT, QuestionType.CES, QuestionType.RATING,
+    QuestionType.MATRIX, QuestionType.SERVQUAL, QuestionType.CONSENT,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Column:
+    code: str  # stable machine name (Parquet column, import column)
+    label: Any  # lazily translated
+    kind: str = "text"  # text, int, float, time
+
+
+CUSTOMER = [
+    Column("customer_external_id", _("customer external id")),
+    Column("customer_name", _("customer name")),
+    Column("customer_phone", _("customer phone")),
+    Column("customer_email", _("customer e-mail")),
+]
+CUSTOMER_FIELDS = ("customer__external_id", "customer__name", "customer__phone", "customer__email")
+
+
+def mask(code: str, value: Any) -> Any:
+    """Hide personal data but keep enough to recognise a record: 张**, +86*******5678, z***@example.cn."""
+    if not value:
+        return value
+    s = str(value)
+    if code == "customer_name":
+        return s[0] + "**"
+    if code == "customer_phone":
+        return s[:3] + "*" * max(0, len(s) - 7) + s[-4:] if len(s) > 7 else "*" * len(s)
+    if code == "customer_email":
+        local, _sep, domain = s.partition("@")
+        return (local[:1] + "***@" + domain) if domain else "***"
+    return value
+
+
+class Zones:
+    """Unit id -> (code, time zone), loaded once per export."""
+
+    def __init__(self) -> None:
+        cache: dict[str, ZoneInfo] = {}
+        self.units: dict[int, tuple[str, ZoneInfo]] = {}
+        for pk, code, tz in OrgUnit.objects.values_list("id", "code", "timezone"):
+            self.units[pk] = (code, cache.get(tz) or cache.setdefault(tz, ZoneInfo(tz)))
+
+    def local(self, unit_id: int, when: datetime | None) -> datetime | None:
+        return when.astimezone(self.units[unit_id][1]) if when is not None else None
+
+    def code(self, unit_id: int) -> str:
+        return self.units[unit_id][0]
+
+
+def _chunks(qs: QuerySet[Any], fields: tuple[str, ...]) -> Iterator[list[tuple[Any, ...]]]:
+    last = 0
+    while True:
+        rows = list(qs.filter(id__gt=last).order_by("id").values_list("id", *fields)[:CHUNK])
+        if not rows:
+            return
+        last = rows[-1][0]
+        yield rows
+
+
+@dataclass
+class Spec:
+    columns: list[Column]
+    chunks: Callable[[], Iterator[list[list[Any]]]]
+
+
+def _labels(choices: Any) -> dict[str, str]:
+    """Choice labels as plain text, in the language active while the spec is built."""
+    return {k: str(v) for k, v in choices.choices}
+
+
+def responses_spec(qs: QuerySet[Response]) -> Spec:
+    survey_ids = list(qs.order_by().values_list("survey_id", flat=True).distinct())
+    answer_cols: list[Column] = []
+    seen: set[str] = set()
+    for v in SurveyVersion.objects.filter(survey_id__in=survey_ids).order_by("survey_id", "number"):
+        for q in v.questions:
+            code, qtype = q["code"], q["type"]
+            kind = "float" if qtype in NUMERIC_TYPES else "text"
+            if qtype == QuestionType.MATRIX:
+                codes = [f"{code}.{r['code']}" for r in q.get("rows", [])]
+            elif qtype == QuestionType.SERVQUAL:
+                codes = [f"{code}.{p}" for p in SERVQUAL_PARTS]
+            else:
+                codes = [code] + ([f"{code}.other"] if q.get("allow_other") else [])
+            for a in codes:
+                if a not in seen:
+                    seen.add(a)
+                    answer_cols.append(Column(a, a, "text" if a.endswith(".other") else kind))
+    base = [
+        Column("id", "id", "int"),
+        Column("external_id", _("submission id")),
+        Column("survey", _("survey")),
+        Column("unit", _("org unit")),
+        Column("submitted_at", _("submitted"), "time"),
+        Column("channel", _("channel")),
+        Column("language", _("language")),
+        *CUSTOMER,
+        # The response's headline scores, whatever their questions' codes; answers follow by code.
+        Column("nps_score", "NPS", "int"),
+        Column("csat_score", "CSAT", "int"),
+        Column("ces_score", "CES", "int"),
+    ]
+    slugs = dict(Survey.objects.filter(pk__in=survey_ids).values_list("id", "slug"))
+    fields = ("submission_id", "survey_id", "unit_id", "submitted_at", "channel", "language", *CUSTOMER_FIELDS,
+              "nps", "csat", "ces")  # fmt: skip
+    index = {c.code: i for i, c in enumerate(answer_cols)}
+    width = len(answer_cols)
+    channels = _labels(Channel)
+
+    def chunks() -> Iterator[list[list[Any]]]:
+        zones = Zones()
+        for rows in _chunks(qs, fields):
+            lo, hi = rows[0][0], rows[-1][0]
+            answers: dict[int, list[Any]] = {}
+            for rid, code, number, text, choices in (
+                Answer.objects.filter(response_id__gte=lo, response_id__lte=hi)
+                .order_by()
+                .values_list("response_id", "question_code", "number", "text", "choices")
+                .iterator(chunk_size=CHUNK)
+            ):
+                i = index.get(code)
+                if i is None:
+                    continue
+                slot = answers.get(rid)
+                if slot is None:
+                    slot = answers[rid] = [None] * width
+                slot[i] = number if number is not None else (";".join(choices) if choices else text)
+            out = []
+            for pk, sid, survey, unit, when, channel, lang, cx, cn, cp, ce, nps, csat, ces in rows:
+                out.append(
+                    [pk, str(sid), slugs.get(survey, ""), zones.code(unit), zones.local(unit, when),
+                     channels.get(channel, channel), lang, cx or "", cn or "", cp or "", ce or "",
+                     nps, csat, ces, *(answers.get(pk) or [None] * width)]
+                )  # fmt: skip
+            yield out
+
+    return Spec(base + answer_cols, chunks)
+
+
+def feedback_spec(qs: QuerySet[FeedbackRecord]) -> Spec:
+    columns = [
+        Column("id", "id", "int"),
+        Column("channel", _("channel")),
+        Column("unit", _("org unit")),
+        Column("occurred_at", _("occurred"), "time"),
+        *CUSTOMER,
+        Column("touchpoint", _("touchpoint")),
+        Column("category", _("category")),
+        Column("severity", _("severity")),
+        Column("rating", _("rating"), "float"),
+        Column("text", _("text")),
+        Column("language", _("language")),
+        Column("response_id", _("response"), "int"),
+    ]
+    fields = ("channel", "unit_id", "occurred_at", *CUSTOMER_FIELDS, "touchpoint", "category", "severity",
+              "rating", "text", "language", "response_id")  # fmt: skip
+    channels, severities = _labels(FeedbackChannel), _labels(Severity)
+
+    def chunks() -> Iterator[list[list[Any]]]:
+        zones = Zones()
+        for rows in _chunks(qs, fields):
+            yield [
+                [pk, channels.get(ch, ch), zones.code(u), zones.local(u, when), cx or "", cn or "", cp or "",
+                 ce or "", tp, cat, severities.get(sev, sev), rating, text, lang, rid]
+                for pk, ch, u, when, cx, cn, cp, ce, tp, cat, sev, rating, text, lang, rid in rows
+            ]  # fmt: skip
+
+    return Spec(columns, chunks)
+
+
+def cases_spec(qs: QuerySet[Case]) -> Spec:
+    columns = [
+        Column("id", "id", "int"),
+        Column("status", _("status")),
+        Column("priority", _("priority")),
+        Column("unit", _("org unit")),
+        Column("title", _("title")),
+        Column("assignee", _("assignee")),
+        *CUSTOMER,
+        Column("response_id", _("response"), "int"),
+        Column("feedback_id", _("feedback record"), "int"),
+        Column("created_at", _("created"), "time"),
+        Column("first_response_due", _("first response due"), "time"),
+        Column("resolution_due", _("resolution due"), "time"),
+        Column("closed_at", _("closed"), "time"),
+    ]
+    fields = ("status", "priority", "unit_id", "title", "assignee__username", *CUSTOMER_FIELDS, "response_id",
+              "feedback_id", "created_at", "first_response_due", "resolution_due", "closed_at")  # fmt: skip
+    statuses, priorities = _labels(CaseStatus), _labels(Priority)
+
+    def chunks() -> Iterator[list[list[Any]]]:
+        zones = Zones()
+        for rows in _chunks(qs, fields):
+            yield [
+                [pk, statuses.get(st, st), priorities.get(pr, pr), zones.code(u), title, who or "", cx or "",
+                 cn or "", cp or "", ce or "", rid, fid, zones.local(u, c), zones.local(u, f1), zones.local(u, f2),
+                 zones.local(u, closed)]
+                for pk, st, pr, u, title, who, cx, cn, cp, ce, rid, fid, c, f1, f2, closed in rows
+            ]  # fmt: skip
+
+    return Spec(columns, chunks)
