@@ -294,6 +294,7 @@ def check(
 app.command("metrics")(__import__("manyi.metrics.cli", fromlist=["metrics_command"]).metrics_command)
 app.add_typer(__import__("manyi.textanalytics.cli", fromlist=["text_app"]).text_app, name="text")
 app.add_typer(__import__("manyi.analytics.cli", fromlist=["app"]).app, name="analytics")
+app.add_typer(__import__("manyi.integrations.cli", fromlist=["app"]).app, name="tokens")
 app.command("import")(__import__("manyi.integrations.importing.cli", fromlist=["x"]).import_command)
 app.command("export")(__import__("manyi.integrations.exporting.cli", fromlist=["x"]).export_command)
 

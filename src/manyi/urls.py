@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from manyi.core import views as core_views
+from manyi.integrations.api import api
 
 handler400 = "manyi.core.views.bad_request"
 handler403 = "manyi.core.views.permission_denied"
@@ -13,5 +14,6 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("s/", include("manyi.responses.urls")),
+    path("api/v1/", api.urls),
     path("", include("manyi.console.urls")),
 ]

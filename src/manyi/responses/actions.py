@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from manyi.surveys.choices import VersionStatus
-from manyi.surveys.models import SurveyLink, SurveyVersion
+from manyi.org.models import OrgUnit
+from manyi.surveys.choices import SurveyStatus, VersionStatus
+from manyi.surveys.models import Survey, SurveyLink, SurveyVersion
 from manyi.surveys.questions import answer_rows, headline_scores, parse_answers
 
+from .choices import Channel
 from .models import Answer, Response, ResponseDraft
+
+# How far ahead of our clock a caller's submitted_at may be (clocks of tills and phones drift).
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 class SubmitRefused(Exception):
@@ -128,48 +134,20 @@ def check_submit_response(
 
     draft = ResponseDraft.objects.filter(submission_id=submission_id).only("started_at").first()
     began = min(t for t in (started_at, draft.started_at if draft else None, now) if t is not None)
-    scores = headline_scores(version.questions, parsed.values)
     try:
-        with transaction.atomic():
-            if link.single_use:
-                # Only submitting uses a personal link up; the conditional update makes two racing
-                # submits with different ids leave exactly one winner.
-                claimed = SurveyLink.objects.filter(pk=link.pk, used_at__isnull=True).update(used_at=now)
-                if not claimed:
-                    raise SubmitRefused("link_used", _("This personal link has already been used to answer."))
-            response = Response.objects.create(
-                submission_id=submission_id,
-                survey_id=link.survey_id,
-                version=version,
-                link=link,
-                unit_id=link.unit_id,
-                customer_id=link.customer_id,
-                channel=channel or link.channel,
-                language=language,
-                started_at=began,
-                submitted_at=now,
-                duration_seconds=max(0, int((now - began).total_seconds())),
-                ip_hash=ip_hash,
-                **scores,
-            )
-            Answer.objects.bulk_create(
-                [
-                    Answer(
-                        response=response,
-                        question_code=row.question_code,
-                        number=row.number,
-                        text=row.text,
-                        choices=row.choices,
-                    )
-                    for row in answer_rows(version.questions, parsed.values)
-                ]
-            )
-            ResponseDraft.objects.filter(submission_id=submission_id).delete()
-            if response.comment:
-                from .tasks import enrich_response
-
-                rid = response.pk
-                transaction.on_commit(lambda: enrich_response.enqueue(rid))
+        response = _store_response(
+            submission_id=submission_id,
+            version=version,
+            unit_id=link.unit_id,
+            customer_id=link.customer_id,
+            channel=channel or link.channel,
+            language=language,
+            started_at=began,
+            submitted_at=now,
+            ip_hash=ip_hash,
+            values=parsed.values,
+            link=link,
+        )
     except IntegrityError:
         # Same submission id committed by a concurrent request: that one is the response.
         existing = Response.objects.filter(submission_id=submission_id).first()
@@ -177,6 +155,164 @@ def check_submit_response(
             raise
         return _same_submission(existing, link)
     return SubmitResult(response=response, created=True)
+
+
+def answers_as_form(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Structured answers (``{"nps": 9, "csi": {"tangibles": 4}, "reasons": ["price"]}``) as form fields.
+
+    ``parse_answers`` reads the survey page's field names; this maps the API's JSON onto them so
+    both channels are validated by the same code.
+    """
+    data: dict[str, Any] = {}
+    for code, value in answers.items():
+        if isinstance(value, dict):
+            for part, v in value.items():
+                data[f"q_{code}__{part}"] = _form_text(v)
+        elif isinstance(value, list):
+            data[f"q_{code}"] = [_form_text(v) for v in value]
+        else:
+            data[f"q_{code}"] = _form_text(value)
+    return data
+
+
+def _form_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None:
+        return ""
+    return str(value)
+
+
+def do_record_response(
+    *,
+    survey: Survey,
+    unit: OrgUnit,
+    answers: Mapping[str, Any],
+    language: str,
+    channel: str = Channel.API,
+    submitted_at: datetime | None = None,
+    customer_id: int | None = None,
+    submission_id: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> SubmitResult:
+    """Store a rating taken in another channel (a till, a call, a kiosk) against the published version.
+
+    Answers are validated exactly as on the survey page; errors come back per question code and
+    nothing is written. A repeated ``submission_id`` returns the stored response.
+    """
+    now = now or timezone.now()
+    if submission_id is not None:
+        existing = Response.objects.filter(submission_id=submission_id).first()
+        if existing is not None:
+            if existing.survey_id != survey.pk or existing.unit_id != unit.pk:
+                raise SubmitRefused(
+                    "submission_conflict", _("This submission id was already used for another response.")
+                )
+            return SubmitResult(response=existing, created=False)
+    if not unit.is_within(survey.unit):
+        raise SubmitRefused("unit_outside_survey", _("This survey does not apply to that unit."))
+    version = survey.published_version() if survey.status == SurveyStatus.ACTIVE else None
+    if version is None:
+        raise SubmitRefused("survey_closed", _("This survey is not taking answers at the moment."))
+    known = {q["code"] for q in version.questions}
+    unknown = {
+        code: _("This survey has no question {code}.").format(code=code)
+        for code in answers
+        if code.removesuffix("__other") not in known
+    }
+    parsed = parse_answers(version.questions, answers_as_form(answers))
+    if parsed.errors or unknown:
+        return SubmitResult(response=None, errors={**unknown, **parsed.errors}, raw=parsed.raw)
+    at = submitted_at or now
+    if at > now + CLOCK_SKEW:
+        raise SubmitRefused("submitted_in_future", _("submitted_at is in the future."))
+    sid = submission_id or uuid.uuid4()
+    try:
+        response = _store_response(
+            submission_id=sid,
+            version=version,
+            unit_id=unit.pk,
+            customer_id=customer_id,
+            channel=channel,
+            language=language,
+            started_at=at,
+            submitted_at=at,
+            values=parsed.values,
+            duration=False,
+        )
+    except IntegrityError:
+        existing = Response.objects.filter(submission_id=sid).first()
+        if existing is None or existing.survey_id != survey.pk or existing.unit_id != unit.pk:
+            raise SubmitRefused(
+                "submission_conflict", _("This submission id was already used for another response.")
+            ) from None
+        return SubmitResult(response=existing, created=False)
+    return SubmitResult(response=response, created=True)
+
+
+def _store_response(
+    *,
+    submission_id: uuid.UUID,
+    version: SurveyVersion,
+    unit_id: int,
+    customer_id: int | None,
+    channel: str,
+    language: str,
+    started_at: datetime,
+    submitted_at: datetime,
+    values: dict[str, Any],
+    ip_hash: str = "",
+    link: SurveyLink | None = None,
+    duration: bool = True,
+) -> Response:
+    """Write one validated response and its answers in one transaction; enrich its comment on commit.
+
+    Shared by the survey page and the API. Raises IntegrityError when the submission id is taken,
+    and SubmitRefused when a personal link was used up by a concurrent submit.
+    """
+    scores = headline_scores(version.questions, values)
+    with transaction.atomic():
+        if link is not None and link.single_use:
+            # Only submitting uses a personal link up; the conditional update makes two racing
+            # submits with different ids leave exactly one winner.
+            claimed = SurveyLink.objects.filter(pk=link.pk, used_at__isnull=True).update(used_at=submitted_at)
+            if not claimed:
+                raise SubmitRefused("link_used", _("This personal link has already been used to answer."))
+        response = Response.objects.create(
+            submission_id=submission_id,
+            survey_id=version.survey_id,
+            version=version,
+            link=link,
+            unit_id=unit_id,
+            customer_id=customer_id,
+            channel=channel,
+            language=language,
+            started_at=started_at,
+            submitted_at=submitted_at,
+            duration_seconds=max(0, int((submitted_at - started_at).total_seconds())) if duration else None,
+            ip_hash=ip_hash,
+            **scores,
+        )
+        Answer.objects.bulk_create(
+            [
+                Answer(
+                    response=response,
+                    question_code=row.question_code,
+                    number=row.number,
+                    text=row.text,
+                    choices=row.choices,
+                )
+                for row in answer_rows(version.questions, values)
+            ]
+        )
+        if link is not None:
+            ResponseDraft.objects.filter(submission_id=submission_id).delete()
+        if response.comment:
+            from .tasks import enrich_response
+
+            rid = response.pk
+            transaction.on_commit(lambda: enrich_response.enqueue(rid))
+    return response
 
 
 def _same_submission(existing: Response, link: SurveyLink) -> SubmitResult:

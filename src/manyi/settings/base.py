@@ -30,6 +30,9 @@ INSTALLED_APPS = [
     "manyi.feedback",
     "manyi.cases",
     "manyi.console",
+    "manyi.integrations",
+    # Only so the API docs page serves Swagger UI from our static files, never from a CDN.
+    "ninja",
 ]
 
 MIDDLEWARE = [
@@ -131,6 +134,7 @@ else:
 
 MANYI_SUBMIT_RATE_LIMIT = ENV.submit_rate_limit
 MANYI_PUBLIC_RATE_LIMIT = ENV.public_rate_limit
+MANYI_API_RATE_LIMIT = ENV.api_rate_limit
 MANYI_DEMO_RESPONSES = ENV.demo_responses
 
 LOGGING = {

@@ -58,6 +58,7 @@ class Settings:
     log_level: str
     submit_rate_limit: str
     public_rate_limit: str
+    api_rate_limit: str
     web_workers: int
     demo_responses: int
     hsts_seconds: int
@@ -86,6 +87,7 @@ def load() -> Settings:
             log_level=_env.str("MANYI_LOG_LEVEL", "INFO").upper(),
             submit_rate_limit=_env.str("MANYI_SUBMIT_RATE_LIMIT", "30/m"),
             public_rate_limit=_env.str("MANYI_PUBLIC_RATE_LIMIT", "120/m"),
+            api_rate_limit=_env.str("MANYI_API_RATE_LIMIT", "600/m"),
             web_workers=_env.int("MANYI_WEB_WORKERS", 0),
             demo_responses=_env.int("MANYI_DEMO_RESPONSES", 200_000),
             hsts_seconds=_env.int("MANYI_HSTS_SECONDS", 0),

@@ -1,0 +1,1 @@
+"""Integration: the REST API under /api/v1, API tokens, idempotency keys."""

@@ -1,0 +1,269 @@
+"""Writes for integrations: API tokens, idempotency keys, and the feedback and case writes of the API.
+
+``do_record_feedback`` and ``do_update_case`` live here until the feedback and cases apps grow
+their own actions for these writes; they validate, write in one transaction, and save only the
+fields that change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from manyi.cases.choices import CaseStatus
+from manyi.cases.models import Case
+from manyi.customers.models import Customer
+from manyi.feedback.models import FeedbackRecord
+from manyi.org.models import OrgUnit
+
+from .errors import Conflict, Unprocessable
+from .models import ApiToken, IdempotencyKey
+from .tokens import new_token, parse_scopes
+
+# --- tokens ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class IssuedToken:
+    """A new token: ``token`` is the only time the secret exists outside the caller's hands."""
+
+    token: str
+    record: ApiToken
+
+
+def do_create_token(
+    *,
+    name: str,
+    scopes: str | list[str],
+    unit: OrgUnit | None = None,
+    expires_in: timedelta | None = None,
+    created_by: Any = None,
+    now: datetime | None = None,
+) -> IssuedToken:
+    """Create a token bound to ``unit``'s subtree (None: the whole organisation); store only its hash."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ValueError("the name must have 1 to 100 characters")
+    parsed = parse_scopes(scopes)
+    if expires_in is not None and expires_in <= timedelta(0):
+        raise ValueError("the expiry must be in the future")
+    now = now or timezone.now()
+    token, prefix, secret_hash = new_token()
+    record = ApiToken.objects.create(
+        name=name,
+        prefix=prefix,
+        secret_hash=secret_hash,
+        scopes=parsed,
+        unit=unit,
+        created_by=created_by if getattr(created_by, "pk", None) else None,
+        expires_at=now + expires_in if expires_in else None,
+    )
+    return IssuedToken(token=token, record=record)
+
+
+def do_revoke_token(*, token: ApiToken, now: datetime | None = None) -> ApiToken:
+    """Revoke a token at once; the next request with it gets 401."""
+    if token.revoked_at is None:
+        token.revoked_at = now or timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+# --- idempotency -----------------------------------------------------------------------------------
+
+IDEMPOTENCY_TTL = timedelta(hours=24)
+# A claim still unfinished after this long belongs to a request that died; a retry may take it over.
+ABANDONED_AFTER = timedelta(seconds=60)
+# How long a retry waits for the first request with the same key to finish before answering 409.
+WAIT_FOR_FIRST = 10.0
+
+
+class IdempotencyKeyReused(Unprocessable):
+    code = "idempotency_key_reused"
+
+
+class IdempotencyKeyInProgress(Conflict):
+    code = "idempotency_key_in_progress"
+
+
+def request_fingerprint(method: str, path: str, body: bytes) -> str:
+    """SHA-256 of method, path and body; a JSON body counts by its content, not its spacing or key order."""
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        payload = canonical.encode()
+    except (ValueError, UnicodeDecodeError):
+        payload = body
+    h = hashlib.sha256(f"{method} {path}\n".encode())
+    h.update(payload)
+    return h.hexdigest()
+
+
+@dataclass
+class IdempotencyClaim:
+    """Either this request owns the key (``claimed``) or the first result is to be replayed."""
+
+    claimed: IdempotencyKey | None = None
+    replay: IdempotencyKey | None = None
+
+
+def check_claim_idempotency_key(
+    *, token_id: int, key: str, fingerprint: str, wait: float = WAIT_FOR_FIRST
+) -> IdempotencyClaim:
+    """Claim ``key`` for this token, or return the stored result of the request that claimed it first.
+
+    The unique constraint on (token, key) is the lock: of any number of concurrent requests
+    exactly one inserts the row and runs; the others wait for its result and replay it. Raises
+    IdempotencyKeyReused when the key came with another body, IdempotencyKeyInProgress when the
+    first request is still running after ``wait`` seconds.
+    """
+    deadline = time.monotonic() + wait
+    if random.random() < 0.01:
+        do_purge_idempotency_keys()
+    while True:
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                row = IdempotencyKey.objects.create(
+                    token_id=token_id, key=key, fingerprint=fingerprint, created_at=now
+                )
+            return IdempotencyClaim(claimed=row)
+        except IntegrityError:
+            pass
+        existing = IdempotencyKey.objects.filter(token_id=token_id, key=key).first()
+        if existing is None:
+            continue  # released or purged between our insert and read: try again
+        expired = existing.created_at < now - IDEMPOTENCY_TTL
+        abandoned = existing.status_code is None and existing.created_at < now - ABANDONED_AFTER
+        if expired or abandoned:
+            IdempotencyKey.objects.filter(pk=existing.pk, created_at=existing.created_at).delete()
+            continue
+        if existing.fingerprint != fingerprint:
+            raise IdempotencyKeyReused(
+                _(
+                    "The Idempotency-Key {key} was already used with a different request; "
+                    "use a new key for a new request."
+                ).format(key=key)
+            )
+        if existing.status_code is not None:
+            return IdempotencyClaim(replay=existing)
+        if time.monotonic() > deadline:
+            raise IdempotencyKeyInProgress(
+                _("A request with the Idempotency-Key {key} is still being processed; retry later.").format(
+                    key=key
+                )
+            )
+        time.sleep(0.02)
+
+
+def do_complete_idempotency_key(
+    *, claim: IdempotencyKey, status: int, body: bytes, content_type: str
+) -> None:
+    """Keep the result of the claimed request for replays."""
+    IdempotencyKey.objects.filter(pk=claim.pk).update(
+        status_code=status, body=body.decode("utf-8", errors="replace"), content_type=content_type
+    )
+
+
+def do_release_idempotency_key(*, claim: IdempotencyKey) -> None:
+    """Forget a claim whose request failed in a way worth retrying (server error, auth, rate limit)."""
+    IdempotencyKey.objects.filter(pk=claim.pk).delete()
+
+
+def do_purge_idempotency_keys(now: datetime | None = None) -> int:
+    """Delete keys older than 24 h."""
+    cutoff = (now or timezone.now()) - IDEMPOTENCY_TTL
+    deleted, _counts = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
+# --- feedback and cases ----------------------------------------------------------------------------
+
+
+def do_record_feedback(
+    *,
+    unit: OrgUnit,
+    channel: str,
+    occurred_at: datetime,
+    text: str = "",
+    customer: Customer | None = None,
+    touchpoint: str = "",
+    category: str = "",
+    severity: str = "low",
+    rating: float | None = None,
+    language: str = "",
+) -> FeedbackRecord:
+    """Store a complaint, review or call note that arrived through an integration."""
+    return FeedbackRecord.objects.create(
+        unit=unit,
+        channel=channel,
+        occurred_at=occurred_at,
+        text=text,
+        customer=customer,
+        touchpoint=touchpoint,
+        category=category,
+        severity=severity,
+        rating=rating,
+        language=language,
+    )
+
+
+CLOSED_STATES = {CaseStatus.RESOLVED, CaseStatus.CLOSED}
+
+
+@transaction.atomic
+def do_update_case(
+    *,
+    case: Case,
+    changes: dict[str, Any],
+    now: datetime | None = None,
+) -> tuple[Case, list[str]]:
+    """Change a case's status, priority or assignee; return it and the fields that changed.
+
+    ``changes["assignee"]`` is a username (None unassigns). The assignee must be an active staff
+    member whose roles cover the case's unit, so a case is never handed to someone who cannot see it.
+    """
+    now = now or timezone.now()
+    fields: list[str] = []
+    if "assignee" in changes:
+        username = changes["assignee"]
+        assignee = None
+        if username is not None:
+            assignee = get_user_model().objects.filter(username=username, is_active=True).first()
+            if assignee is None or not Case.objects.visible_to(assignee).filter(pk=case.pk).exists():
+                raise Unprocessable.field(
+                    "assignee",
+                    _("No staff member {name} can work cases of this unit.").format(name=username),
+                    code="unknown_assignee",
+                )
+        if case.assignee_id != (assignee.pk if assignee else None):
+            case.assignee = assignee
+            fields.append("assignee")
+            if assignee is not None and case.status == CaseStatus.NEW and "status" not in changes:
+                case.status = CaseStatus.ASSIGNED
+                fields.append("status")
+    if changes.get("priority") is not None and case.priority != changes["priority"]:
+        case.priority = changes["priority"]
+        fields.append("priority")
+    status = changes.get("status")
+    if status is not None and case.status != status:
+        case.status = status
+        fields.append("status")
+        if status in CLOSED_STATES and case.closed_at is None:
+            case.closed_at = now
+            fields.append("closed_at")
+        elif status not in CLOSED_STATES and case.closed_at is not None:
+            case.closed_at = None
+            fields.append("closed_at")
+    if fields:
+        case.save(update_fields=sorted(set(fields)))
+    return case, sorted(set(fields))
