@@ -1,4 +1,13 @@
-"""Background work for the analytics store."""
+"""Background work for the analytics store.
+
+Hook: enqueue :func:`sync_store` on commit wherever facts are written, e.g. in
+``responses.actions.check_submit_response`` beside the ``enrich_response`` enqueue::
+
+    transaction.on_commit(sync_store.enqueue)
+
+Every run copies only what is above the watermark, so extra enqueues cost one short, empty sync;
+under heavy load a periodic ``manyi analytics sync`` (or one enqueue per minute) does the same.
+"""
 
 from __future__ import annotations
 

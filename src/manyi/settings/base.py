@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from .env import ENV
+from .env import ENV, mailer
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = ENV.data_dir
@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "manyi.feedback",
     "manyi.cases",
     "manyi.console",
+    "manyi.distribution",
     "manyi.integrations",
     # Only so the API docs page serves Swagger UI from our static files, never from a CDN.
     "ninja",
@@ -136,6 +137,14 @@ MANYI_SUBMIT_RATE_LIMIT = ENV.submit_rate_limit
 MANYI_PUBLIC_RATE_LIMIT = ENV.public_rate_limit
 MANYI_API_RATE_LIMIT = ENV.api_rate_limit
 MANYI_DEMO_RESPONSES = ENV.demo_responses
+
+# Survey invitations: e-mail through Django's mailers, SMS through a provider backend.
+MAILERS = {"default": mailer(ENV.email_url)}
+DEFAULT_FROM_EMAIL = ENV.email_from
+MANYI_SMS_BACKEND = ENV.sms_backend
+MANYI_SMS_FILE = ENV.sms_file
+# An invitation still "sending" this long after a scanner claimed it was interrupted by a crash.
+MANYI_DISTRIBUTION_SENDING_LEASE = 600
 
 LOGGING = {
     "version": 1,

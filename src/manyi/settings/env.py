@@ -9,6 +9,8 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from environs import Env, EnvError
 
@@ -64,6 +66,10 @@ class Settings:
     hsts_seconds: int
     ssl_redirect: bool
     behind_proxy: bool
+    email_url: str
+    email_from: str
+    sms_backend: str
+    sms_file: Path
 
 
 def load() -> Settings:
@@ -93,9 +99,47 @@ def load() -> Settings:
             hsts_seconds=_env.int("MANYI_HSTS_SECONDS", 0),
             ssl_redirect=_env.bool("MANYI_SSL_REDIRECT", False),
             behind_proxy=_env.bool("MANYI_BEHIND_PROXY", False),
+            email_url=_env.str("MANYI_EMAIL_URL", "console:") or "console:",
+            email_from=_env.str("MANYI_EMAIL_FROM", "Manyi <noreply@localhost>"),
+            sms_backend=_env.str("MANYI_SMS_BACKEND", "console") or "console",
+            sms_file=Path(_env.str("MANYI_SMS_FILE", "") or data_dir / "sms-outbox.jsonl").expanduser(),
         )
     except EnvError as exc:
         raise ConfigError(f"invalid environment setting: {exc}") from exc
+
+
+def mailer(url: str) -> dict[str, Any]:
+    """Django's MAILERS entry for MANYI_EMAIL_URL.
+
+    ``smtp://user:pass@host:587?tls=true`` (STARTTLS), ``smtps://host:465`` (TLS from the start),
+    ``console:`` (print to standard output, the default for development).
+    """
+    parts = urlsplit(url)
+    if parts.scheme == "console":
+        return {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ConfigError(
+            "MANYI_EMAIL_URL must look like smtp://user:password@host:587?tls=true, smtps://host:465 "
+            f"or console:, got {parts.scheme or url!r}"
+        )
+    query = parse_qs(parts.query)
+    tls = query.get("tls", ["false"])[0].lower() in ("1", "true", "yes", "on")
+    try:
+        port = parts.port or (465 if parts.scheme == "smtps" else 25)
+    except ValueError as exc:
+        raise ConfigError(f"MANYI_EMAIL_URL has an invalid port: {exc}") from exc
+    return {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": parts.hostname,
+            "port": port,
+            "username": unquote(parts.username or ""),
+            "password": unquote(parts.password or ""),
+            "use_tls": tls and parts.scheme == "smtp",
+            "use_ssl": parts.scheme == "smtps",
+            "timeout": float(query.get("timeout", ["10"])[0]),
+        },
+    }
 
 
 ENV = load()
