@@ -295,6 +295,7 @@ app.command("metrics")(__import__("manyi.metrics.cli", fromlist=["metrics_comman
 app.add_typer(__import__("manyi.textanalytics.cli", fromlist=["text_app"]).text_app, name="text")
 app.add_typer(__import__("manyi.analytics.cli", fromlist=["app"]).app, name="analytics")
 app.add_typer(__import__("manyi.integrations.cli", fromlist=["app"]).app, name="tokens")
+app.add_typer(__import__("manyi.distribution.cli", fromlist=["app"]).app, name="distribution")
 app.command("import")(__import__("manyi.integrations.importing.cli", fromlist=["x"]).import_command)
 app.command("export")(__import__("manyi.integrations.exporting.cli", fromlist=["x"]).export_command)
 

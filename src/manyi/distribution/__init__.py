@@ -1,0 +1,1 @@
+"""Survey distribution: service events trigger invitations under explainable rules."""
