@@ -586,5 +586,6 @@ api.add_router("/surveys", surveys)
 api.add_router("/responses", responses)
 api.add_router("/feedback", feedback)
 api.add_router("/cases", cases)
+api.add_router("/service-events", "manyi.distribution.api.router")
 
 __all__ = ["api", "idempotent"]
