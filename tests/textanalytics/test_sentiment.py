@@ -89,3 +89,17 @@ def test_a_model_of_unknown_format_is_refused(tmp_path: Path):
     (tmp_path / "sentiment-zh.npz").write_bytes((MODELS_DIR / "sentiment-zh.npz").read_bytes())
     with pytest.raises(ta.ModelError, match="unknown model format"):
         ta.load_model("zh", str(tmp_path))
+
+
+def test_the_fast_english_path_sees_exactly_the_training_features():
+    from manyi.textanalytics._text import en_features
+
+    model = ta.load_model("en")
+    for text in [
+        "Not good at all, the flight wasn't on time!",
+        "@united lost my bag again http://t.co/x",
+        "ok",
+    ]:
+        expected = sorted(i for i in map(model.index.get, en_features(text)) if i is not None)
+        assert sorted(model.feature_ids(text)) == expected
+        assert sorted(model.feature_ids(text)) == expected  # second time from the word cache

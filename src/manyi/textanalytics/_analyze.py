@@ -117,7 +117,7 @@ class Analyzer:
             if not matches:
                 continue
             clause_lang = "zh" if han_count(clause) else "en" if latin_count(clause) else detected
-            cs = self.sentiment(clause, clause_lang)
+            cs = overall if (start, end) == (0, len(text)) else self.sentiment(clause, clause_lang)
             for m in matches:
                 if m.polarity:
                     label = "positive" if m.polarity > 0 else "negative"

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from ._errors import TaxonomyError
+from ._scan import PhraseScanner, normalise
 
 DEFAULT_TAXONOMY = Path(__file__).parent / "data" / "aspects.json"
 
@@ -54,15 +54,6 @@ class AspectMatch:
     negated: bool
 
 
-def _phrase_pattern(phrases: Iterable[str]) -> str:
-    parts = []
-    for p in sorted(set(phrases), key=len, reverse=True):
-        esc = re.escape(p.lower()).replace(r"\ ", r"\s+")
-        # Latin phrases must stand as words; Chinese ones cannot (no spaces between words)
-        parts.append(f"(?<![a-z]){esc}(?![a-z])" if re.match(r"[a-z]", p.lower()) else esc)
-    return "|".join(parts)
-
-
 class Taxonomy:
     """A compiled aspect taxonomy: :meth:`match` finds every aspect in one clause."""
 
@@ -83,17 +74,24 @@ class Taxonomy:
             ]
         except (KeyError, TypeError) as exc:
             raise TaxonomyError(f"invalid taxonomy: missing or wrong field {exc}") from exc
-        self._compiled: list[tuple[Aspect, re.Pattern[str], re.Pattern[str] | None]] = []
+        # One alternation over every phrase of every aspect (longest first), so a clause costs
+        # two regex passes however large the taxonomy is; a longer phrase wins at the same place.
+        self._cues: dict[str, list[tuple[Aspect, int]]] = {}
+        self._vetoes: dict[str, set[str]] = {}
         for a in self.aspects:
             cues = set(a.phrases) | a.positive | a.negative
             if not cues:
                 raise TaxonomyError(f"aspect {a.key!r} has no phrases")
-            try:
-                pat = re.compile(_phrase_pattern(cues), re.I)
-                exc_pat = re.compile(_phrase_pattern(a.exclude), re.I) if a.exclude else None
-            except re.error as exc:
-                raise TaxonomyError(f"aspect {a.key!r}: {exc}") from exc
-            self._compiled.append((a, pat, exc_pat))
+            for cue in cues:
+                key = _norm(cue)
+                pol = 1 if key in a.positive else -1 if key in a.negative else 0
+                entry = self._cues.setdefault(key, [])
+                if all(x.key != a.key for x, _ in entry):
+                    entry.append((a, pol))
+            for ex in a.exclude:
+                self._vetoes.setdefault(_norm(ex), set()).add(a.key)
+        self._scanner = PhraseScanner(self._cues)
+        self._veto_scanner = PhraseScanner(self._vetoes) if self._vetoes else None
 
     @classmethod
     def from_file(cls, path: Path) -> Taxonomy:
@@ -106,31 +104,36 @@ class Taxonomy:
         return {a.key: a.zh_name if lang == "zh" else a.en_name for a in self.aspects}
 
     def match(self, clause: str) -> list[AspectMatch]:
-        """Every aspect in ``clause`` (one match per aspect, the strongest cue first)."""
-        text = clause.lower()
-        found: list[AspectMatch] = []
-        for aspect, pat, exc_pat in self._compiled:
-            vetoed = [m.span() for m in exc_pat.finditer(text)] if exc_pat else []
-            best: AspectMatch | None = None
-            for m in pat.finditer(text):
-                s, e = m.span()
-                if any(s < ve and vs < e for vs, ve in vetoed):
+        """Every aspect in ``clause`` (one match per aspect; a polar cue beats a plain mention)."""
+        text = normalise(clause)
+        shown = " ".join(clause.split())
+        if len(shown) != len(text):  # a rare character whose lower case is longer
+            shown = text
+        vetoes = (
+            [(s, e, self._vetoes[p]) for s, e, p in self._veto_scanner.finditer(text)]
+            if self._veto_scanner is not None
+            else []
+        )
+        best: dict[str, AspectMatch] = {}
+        for s, e, key in self._scanner.finditer(text):
+            negated: bool | None = None
+            for aspect, pol in self._cues[key]:
+                if vetoes and any(s < ve and vs < e and aspect.key in keys for vs, ve, keys in vetoes):
                     continue
-                term = m.group(0)
-                key = re.sub(r"\s+", " ", term)
-                pol = 1 if key in aspect.positive else -1 if key in aspect.negative else 0
-                neg = bool(
-                    _ZH_NEGATION.search(text[max(0, s - 6) : s])
-                    or _EN_NEGATION.search(text[max(0, s - 40) : s])
-                )
-                if neg and pol:
-                    pol = -pol
-                cand = AspectMatch(aspect.key, clause[s:e], s, e, pol, neg)
-                if best is None or (pol and not best.polarity):
-                    best = cand
-            if best is not None:
-                found.append(best)
-        return found
+                if negated is None:
+                    negated = bool(
+                        _ZH_NEGATION.search(text[max(0, s - 6) : s])
+                        or _EN_NEGATION.search(text[max(0, s - 40) : s])
+                    )
+                polarity = -pol if negated else pol
+                old = best.get(aspect.key)
+                if old is None or (polarity and not old.polarity):
+                    best[aspect.key] = AspectMatch(aspect.key, shown[s:e], s, e, polarity, negated)
+        return list(best.values())
+
+
+def _norm(phrase: str) -> str:
+    return " ".join(phrase.lower().split())
 
 
 @cache

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ._scan import PhraseScanner
+
 FLAG_WORDS: dict[str, tuple[str, ...]] = {
     "anger": (
         "气死",
@@ -205,29 +207,28 @@ class Flag:
         return {"flag": self.flag, "words": list(self.words)}
 
 
-def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
-    parts = []
-    for w in sorted(words, key=len, reverse=True):
-        esc = re.escape(w).replace(r"\ ", r"\s+")
-        parts.append(f"(?<![a-z]){esc}(?![a-z])" if re.match(r"[a-z]", w) else esc)
-    return re.compile("|".join(parts), re.I)
-
-
-_PATTERNS = {name: _pattern(words) for name, words in FLAG_WORDS.items()}
+_FLAG_OF: dict[str, list[str]] = {}
+for _name, _words in FLAG_WORDS.items():
+    for _w in _words:
+        _FLAG_OF.setdefault(" ".join(_w.lower().split()), []).append(_name)
+# one pass over the text for every word of every flag
+_SCANNER = PhraseScanner(_FLAG_OF)
 
 
 def urgency_flags(text: str) -> list[Flag]:
     """Every urgency flag the text raises, each with the words that fired it (in order, once)."""
-    out = []
-    for name, pat in _PATTERNS.items():
-        words = list(dict.fromkeys(m.group(0) for m in pat.finditer(text)))
-        if name == "anger":
-            words += list(dict.fromkeys(m.group(0) for m in _BANGS_RE.finditer(text)))
-            words += list(
-                dict.fromkeys(
-                    m.group(0) for m in _SHOUT_RE.finditer(text) if m.group(0) not in {"WIFI", "HTTP"}
-                )
-            )
-        if words:
-            out.append(Flag(name, tuple(words)))
-    return out
+    fired: dict[str, dict[str, None]] = {}
+    flat = " ".join(text.split())
+    lowered = flat.lower()
+    if len(lowered) != len(flat):
+        flat = lowered
+    for s, e, key in _SCANNER.finditer(lowered):
+        for name in _FLAG_OF[key]:
+            fired.setdefault(name, {})[flat[s:e]] = None
+    if "!" in text or "！" in text:
+        for m in _BANGS_RE.finditer(text):
+            fired.setdefault("anger", {})[m.group(0)] = None
+    for m in _SHOUT_RE.finditer(text):
+        if m.group(0) not in {"WIFI", "HTTP", "HTTPS"}:
+            fired.setdefault("anger", {})[m.group(0)] = None
+    return [Flag(name, tuple(fired[name])) for name in FLAG_WORDS if name in fired]

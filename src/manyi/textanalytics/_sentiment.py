@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -19,7 +20,7 @@ from typing import Literal
 import numpy as np
 
 from ._errors import ModelError
-from ._text import en_features, zh_features
+from ._text import en_char_grams, en_features, en_word_features, en_words, zh_features
 
 Label = Literal["negative", "neutral", "positive"]
 FORMAT = "manyi-linear-text/1"
@@ -60,10 +61,12 @@ class LinearTextModel:
         coef = np.atleast_2d(arrays["coef"].astype(np.float64))
         if coef.shape[1] != len(vocabulary) or idf.shape[0] != len(vocabulary):
             raise ModelError("model arrays do not match its vocabulary")
-        self.idf: list[float] = idf.tolist()
-        # coefficients pre-multiplied by IDF, one list per output row, so a text costs one pass
-        self.weights: list[list[float]] = (coef * idf).tolist()
-        self.intercept: list[float] = np.atleast_1d(arrays["intercept"].astype(np.float64)).tolist()
+        self._word_ids: dict[str, list[int]] = {}
+        self._idf = idf
+        # one row per feature, so a text gathers only the rows of the n-grams it contains
+        self._coef_t = np.ascontiguousarray(coef.T)
+        self._intercept = np.atleast_1d(arrays["intercept"].astype(np.float64))
+        self.intercept: list[float] = self._intercept.tolist()
 
     @classmethod
     def load(cls, json_path: Path, npz_path: Path | None = None) -> LinearTextModel:
@@ -76,26 +79,36 @@ class LinearTextModel:
             raise ModelError(f"cannot load model {json_path.name}: {exc}") from exc
         return cls(meta, arrays)
 
+    def feature_ids(self, text: str) -> list[int]:
+        """Vocabulary indices of the text's features (repeats kept: they are the term counts)."""
+        get = self.index.get
+        if self.featurize is not en_features:
+            return [i for i in map(get, self.featurize(text)) if i is not None]
+        # English: the character n-grams of a word are looked up once per word and remembered,
+        # which makes long comments several times cheaper (same features as en_features).
+        words = en_words(text)
+        ids = [i for i in map(get, en_word_features(words)) if i is not None]
+        cache = self._word_ids
+        for w in words:
+            known = cache.get(w)
+            if known is None:
+                if len(cache) > 200_000:
+                    cache.clear()
+                known = cache[w] = [i for i in map(get, en_char_grams(w)) if i is not None]
+            ids += known
+        return ids
+
     def decision(self, text: str) -> list[float]:
         """Raw linear scores (one per row of coefficients) for a text."""
-        counts: dict[int, int] = {}
-        index = self.index
-        for f in self.featurize(text):
-            i = index.get(f)
-            if i is not None:
-                counts[i] = counts.get(i, 0) + 1
-        idf = self.idf
-        norm2 = 0.0
-        tf: list[tuple[int, float]] = []
-        for i, c in counts.items():
-            t = 1.0 + math.log(c) if c > 1 else 1.0
-            tf.append((i, t))
-            norm2 += (t * idf[i]) ** 2
-        scale = 1.0 / math.sqrt(norm2) if norm2 > 0 else 0.0
-        out = []
-        for w, b in zip(self.weights, self.intercept, strict=True):
-            out.append(b + scale * sum(t * w[i] for i, t in tf))
-        return out
+        counts = Counter(self.feature_ids(text))
+        if not counts:
+            return list(self.intercept)
+        ids = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        tf = np.where(tf > 1, 1.0 + np.log(tf), 1.0)
+        x = tf * self._idf[ids]
+        z = (x @ self._coef_t[ids]) / math.sqrt(float(x @ x)) + self._intercept
+        return z.tolist()
 
     def probabilities(self, text: str) -> dict[str, float]:
         z = [v / self.temperature for v in self.decision(text)]

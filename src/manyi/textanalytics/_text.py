@@ -153,10 +153,13 @@ def zh_features(text: str) -> list[str]:
     return out
 
 
-def en_features(text: str) -> list[str]:
-    """Word 1–2-grams (with negation marking) plus character 3–5-grams inside words."""
-    s = prepare(text)
-    words = _WORD_RE.findall(s)
+def en_words(text: str) -> list[str]:
+    """The word tokens the English model sees."""
+    return _WORD_RE.findall(prepare(text))
+
+
+def en_word_features(words: list[str]) -> list[str]:
+    """Word 1–2-grams, plus ``NOT_word`` for words after a negator up to the next punctuation."""
     out = list(words)
     out += [f"{a} {b}" for a, b in itertools.pairwise(words)]
     negated = False
@@ -168,13 +171,24 @@ def en_features(text: str) -> list[str]:
             negated = False
         elif negated:
             out.append("NOT_" + w)
+    return out
+
+
+def en_char_grams(word: str) -> list[str]:
+    """Character 3–5-grams of one word padded with spaces (none for short or non-letter tokens)."""
+    if len(word) < 3 or not word[0].isalpha():
+        return []
+    padded = f" {word} "
+    m = len(padded)
+    return [padded[i : i + k] for k in (3, 4, 5) for i in range(m - k + 1)]
+
+
+def en_features(text: str) -> list[str]:
+    """Word 1–2-grams (with negation marking) plus character 3–5-grams inside words."""
+    words = en_words(text)
+    out = en_word_features(words)
     for w in words:
-        if len(w) < 3 or not w[0].isalpha():
-            continue
-        padded = f" {w} "
-        m = len(padded)
-        for k in (3, 4, 5):
-            out += [padded[i : i + k] for i in range(m - k + 1)]
+        out += en_char_grams(w)
     return out
 
 
