@@ -107,3 +107,30 @@ def test_jsonl_input_with_a_broken_line_processes_the_others(tmp_path: Path):
     assert result.exit_code == 0, result.output
     assert [json.loads(x)["text"] for x in io.StringIO(result.stdout)] == ["很好", "很差"]
     assert "row 2: not valid JSON" in result.stderr
+
+
+def test_adapt_on_scored_comments_then_analyze_and_eval_with_the_adapter(tmp_path: Path):
+    good = ["出餐快，好评", "店员热情，出餐快", "环境好，出餐快", "味道好，出餐快", "出餐快，下次再来"]
+    bad = ["出餐慢", "今天又出餐慢", "出餐慢，等到饿", "周末出餐慢", "出餐慢出餐慢"]
+    rows = [{"text": t, "nps": "10"} for t in good * 8] + [{"text": t, "nps": "2"} for t in bad * 8]
+    rows += [{"text": "还行", "nps": "8"}, {"text": "一般", "nps": ""}]
+    src = write_csv(tmp_path / "scored.csv", rows)
+    adapter = tmp_path / "adapter-zh.json"
+    result = runner.invoke(app, ["adapt", "-i", str(src), "--score-column", "nps", "--output", str(adapter)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["labelled"] == 80  # the passive (8) and the unscored row are left out
+    assert report["accuracy_after"] >= report["accuracy_before"]
+    labelled = write_csv(tmp_path / "labelled.csv", [{"text": "又是出餐慢", "label": "negative"}])
+    result = runner.invoke(
+        app, ["eval", "-i", str(labelled), "--label-column", "label", "--adapter", str(adapter)]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["accuracy"] == 1.0
+
+
+def test_a_missing_adapter_is_a_one_line_error(tmp_path: Path):
+    src = write_csv(tmp_path / "in.csv", ROWS[:1])
+    result = runner.invoke(app, ["analyze", "-i", str(src), "--adapter", str(tmp_path / "nope.json")])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: cannot load model nope.json")

@@ -53,7 +53,7 @@ class PhraseScanner:
                         k += size - 1
                         break
                 k += 1
-        if self.chars:
+        if self.chars and not text.isascii():  # no Chinese phrase can be in pure ASCII
             phrases, first, lengths = self.chars, self.first, self.lengths
             n = len(text)
             i = 0

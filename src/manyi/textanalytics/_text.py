@@ -86,7 +86,11 @@ def clean(text: object) -> CleanText:
     if fixed is not None or _MOJIBAKE_RE.search(s) or _looks_garbled(s):
         problems.append("mojibake")
         s = (fixed or s).replace("\ufffd", " ").replace("锟斤拷", " ")
-    stripped = "".join(ch for ch in s if unicodedata.category(ch)[0] != "C" or ch in "\n\t")
+    stripped = (
+        s
+        if s.isprintable()
+        else "".join(ch for ch in s if unicodedata.category(ch)[0] != "C" or ch in "\n\t")
+    )
     if len(stripped) != len(s):
         problems.append("control_chars")
     s = unicodedata.normalize("NFKC", stripped).strip()
