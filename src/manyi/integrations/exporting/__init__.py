@@ -13,7 +13,7 @@ import io
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -172,18 +172,25 @@ def _rows(spec: Spec, pii: bool, text_out: bool) -> Iterator[list[list[Any]]]:
 
     masked = [i for i, c in enumerate(spec.columns) if c.code in PII] if not pii else []
     codes = [c.code for c in spec.columns]
-    for chunk in spec.chunks():
+    texts = [i for i, c in enumerate(spec.columns) if c.kind == "text"]
+    times = [i for i, c in enumerate(spec.columns) if c.kind == "time"]
+    floats = [i for i, c in enumerate(spec.columns) if c.kind == "float"]
+    for chunk in spec.chunks(text_out):
         for row in chunk:
             for i in masked:
                 row[i] = mask(codes[i], row[i])
             if text_out:
-                for i, v in enumerate(row):
-                    if v.__class__ is str:
-                        if v and v[0] in "=+-@\t\r":
-                            row[i] = "'" + v
-                    elif v.__class__ is datetime:
+                for i in texts:
+                    v = row[i]
+                    if v and v.__class__ is str and v[0] in "=+-@\t\r":
+                        row[i] = "'" + v
+                for i in times:
+                    v = row[i]
+                    if v is not None:
                         row[i] = v.isoformat()
-                    elif v.__class__ is float and v.is_integer():
+                for i in floats:
+                    v = row[i]
+                    if v.__class__ is float and v.is_integer():
                         row[i] = int(v)
         yield chunk
 
@@ -315,6 +322,8 @@ def _write_parquet(spec: Spec, pii: bool, path: Path, progress: Progress | None)
             for col, values in zip(spec.columns, columns, strict=True):
                 if col.kind == "text":
                     values = tuple(None if v is None else str(v) for v in values)
+                elif col.kind == "time":  # pyarrow would keep the wall time of an offset, not the instant
+                    values = tuple(None if v is None else v.astimezone(UTC) for v in values)
                 arrays.append(pa.array(values, type=schema.field(col.code).type))
             writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=schema))
             n += len(chunk)

@@ -6,17 +6,20 @@ many rows there are. Times are given in the org unit's time zone with their offs
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from manyi.cases.choices import CaseStatus, Priority
 from manyi.cases.models import Case
+from manyi.customers.models import Customer
 from manyi.feedback.choices import FeedbackChannel, Severity
 from manyi.feedback.models import FeedbackRecord
 from manyi.org.models import OrgUnit
@@ -94,7 +97,8 @@ def _chunks(qs: QuerySet[Any], fields: tuple[str, ...]) -> Iterator[list[tuple[A
 @dataclass
 class Spec:
     columns: list[Column]
-    chunks: Callable[[], Iterator[list[list[Any]]]]
+    # chunks(as_text): lists of rows; as_text lets the database render numbers for CSV and XLSX.
+    chunks: Callable[[bool], Iterator[list[list[Any]]]]
 
 
 def _labels(choices: Any) -> dict[str, str]:
@@ -102,27 +106,39 @@ def _labels(choices: Any) -> dict[str, str]:
     return {k: str(v) for k, v in choices.choices}
 
 
-def responses_spec(qs: QuerySet[Response]) -> Spec:
-    survey_ids = list(qs.order_by().values_list("survey_id", flat=True).distinct())
-    answer_cols: list[Column] = []
+def _answer_columns(survey_ids: list[int]) -> list[tuple[Column, str]]:
+    """One column per answer code across the surveys' versions, with where its value is stored."""
+    out: list[tuple[Column, str]] = []
     seen: set[str] = set()
     for v in SurveyVersion.objects.filter(survey_id__in=survey_ids).order_by("survey_id", "number"):
         for q in v.questions:
             code, qtype = q["code"], q["type"]
-            kind = "float" if qtype in NUMERIC_TYPES else "text"
             if qtype == QuestionType.MATRIX:
                 codes = [f"{code}.{r['code']}" for r in q.get("rows", [])]
             elif qtype == QuestionType.SERVQUAL:
                 codes = [f"{code}.{p}" for p in SERVQUAL_PARTS]
             else:
-                codes = [code] + ([f"{code}.other"] if q.get("allow_other") else [])
+                codes = [code]
+            store = (
+                "number" if qtype in NUMERIC_TYPES else ("choices" if qtype == QuestionType.MULTI else "text")
+            )
+            if q.get("allow_other"):
+                codes.append(f"{code}.other")
             for a in codes:
                 if a not in seen:
                     seen.add(a)
-                    answer_cols.append(Column(a, a, "text" if a.endswith(".other") else kind))
+                    where = "text" if a.endswith(".other") else store
+                    out.append((Column(a, a, "float" if where == "number" else "text"), where))
+    return out
+
+
+def responses_spec(qs: QuerySet[Response]) -> Spec:
+    """Responses with their answers pivoted to one column per answer code by the database itself."""
+    survey_ids = list(qs.order_by().values_list("survey_id", flat=True).distinct())
+    answers = _answer_columns(survey_ids)
     base = [
         Column("id", "id", "int"),
-        Column("external_id", _("submission id")),
+        Column("submission_id", _("submission id")),
         Column("survey", _("survey")),
         Column("unit", _("org unit")),
         Column("submitted_at", _("submitted"), "time"),
@@ -135,40 +151,88 @@ def responses_spec(qs: QuerySet[Response]) -> Spec:
         Column("ces_score", "CES", "int"),
     ]
     slugs = dict(Survey.objects.filter(pk__in=survey_ids).values_list("id", "slug"))
-    fields = ("submission_id", "survey_id", "unit_id", "submitted_at", "channel", "language", *CUSTOMER_FIELDS,
-              "nps", "csat", "ces")  # fmt: skip
-    index = {c.code: i for i, c in enumerate(answer_cols)}
-    width = len(answer_cols)
     channels = _labels(Channel)
+    pg = connection.vendor == "postgresql"
+    qn = connection.ops.quote_name
+    multi = [len(base) + i for i, (_c, where) in enumerate(answers) if where == "choices"]
 
-    def chunks() -> Iterator[list[list[Any]]]:
+    answer_table, response_table = qn(Answer._meta.db_table), qn(Response._meta.db_table)
+    customer_table = qn(Customer._meta.db_table)
+
+    def query(
+        as_text: bool, lo: int, hi: int, ids_sql: str, ids_params: tuple[Any, ...]
+    ) -> tuple[str, list[Any]]:
+        inner_cols: list[str] = []
+        outer_cols: list[str] = []
+        params: list[Any] = []
+        for i, (col, where) in enumerate(answers):
+            value = f"{where}::text" if pg and where == "choices" else where
+            inner_cols.append(f"MAX(CASE WHEN question_code = %s THEN {value} END) AS a{i}")
+            params.append(col.code)
+            a = f"a.a{i}"
+            if where == "number" and as_text:
+                outer_cols.append(
+                    f"CASE WHEN {a} = trunc({a}) THEN {a}::bigint::text ELSE {a}::text END"
+                    if pg
+                    else f"CASE WHEN {a} = CAST({a} AS INTEGER) THEN CAST({a} AS INTEGER) ELSE {a} END"
+                )
+            else:
+                outer_cols.append(a)
+        pivot = (
+            f"SELECT response_id AS rid, {', '.join(inner_cols) or '1 AS a_'} FROM {answer_table} "
+            "WHERE response_id >= %s AND response_id <= %s GROUP BY response_id"
+        )
+        params += [lo, hi]
+        sql = (
+            "SELECT r.id, r.submission_id, r.survey_id, r.unit_id, r.submitted_at, r.channel, r.language, "
+            "c.external_id, c.name, c.phone, c.email, r.nps, r.csat, r.ces"
+            + "".join(f", {x}" for x in outer_cols)
+            + f" FROM {response_table} r JOIN ({ids_sql}) ids ON ids.id = r.id"
+            f" LEFT JOIN {customer_table} c ON c.id = r.customer_id"
+            f" LEFT JOIN ({pivot}) a ON a.rid = r.id ORDER BY r.id"
+        )
+        return sql, [*ids_params, *params]
+
+    def chunks(as_text: bool) -> Iterator[list[list[Any]]]:
         zones = Zones()
-        for rows in _chunks(qs, fields):
-            lo, hi = rows[0][0], rows[-1][0]
-            answers: dict[int, list[Any]] = {}
-            for rid, code, number, text, choices in (
-                Answer.objects.filter(response_id__gte=lo, response_id__lte=hi)
-                .order_by()
-                .values_list("response_id", "question_code", "number", "text", "choices")
-                .iterator(chunk_size=CHUNK)
-            ):
-                i = index.get(code)
-                if i is None:
-                    continue
-                slot = answers.get(rid)
-                if slot is None:
-                    slot = answers[rid] = [None] * width
-                slot[i] = number if number is not None else (";".join(choices) if choices else text)
+        last = 0
+        while True:
+            ids = list(qs.filter(id__gt=last).order_by("id").values_list("id", flat=True)[:CHUNK])
+            if not ids:
+                return
+            lo, hi = ids[0], ids[-1]
+            last = hi
+            ids_sql, ids_params = (
+                qs.filter(id__gte=lo, id__lte=hi).order_by().values("id").query.sql_with_params()
+            )
+            sql, params = query(as_text, lo, hi, ids_sql, ids_params)
+            with connection.cursor() as cur:
+                cur.execute(sql, params)
+                rows = cur.fetchall()
             out = []
-            for pk, sid, survey, unit, when, channel, lang, cx, cn, cp, ce, nps, csat, ces in rows:
+            for pk, sid, survey, unit, when, channel, lang, cx, cn, cp, ce, nps, csat, ces, *rest in rows:
+                code, tz = zones.units[unit]
+                if when.__class__ is str:  # SQLite keeps naive UTC text
+                    when = datetime.fromisoformat(when)
+                if when.tzinfo is None:
+                    when = when.replace(tzinfo=UTC)
+                sid = (
+                    str(sid)
+                    if not isinstance(sid, str)
+                    else f"{sid[:8]}-{sid[8:12]}-{sid[12:16]}-{sid[16:20]}-{sid[20:]}"
+                )
                 out.append(
-                    [pk, str(sid), slugs.get(survey, ""), zones.code(unit), zones.local(unit, when),
-                     channels.get(channel, channel), lang, cx or "", cn or "", cp or "", ce or "",
-                     nps, csat, ces, *(answers.get(pk) or [None] * width)]
+                    [pk, sid, slugs.get(survey, ""), code, when.astimezone(tz), channels.get(channel, channel),
+                     lang, cx or "", cn or "", cp or "", ce or "", nps, csat, ces, *rest]
                 )  # fmt: skip
+            if multi:
+                for row in out:
+                    for i in multi:
+                        if row[i]:
+                            row[i] = ";".join(json.loads(row[i]))
             yield out
 
-    return Spec(base + answer_cols, chunks)
+    return Spec(base + [c for c, _w in answers], chunks)
 
 
 def feedback_spec(qs: QuerySet[FeedbackRecord]) -> Spec:
@@ -190,7 +254,7 @@ def feedback_spec(qs: QuerySet[FeedbackRecord]) -> Spec:
               "rating", "text", "language", "response_id")  # fmt: skip
     channels, severities = _labels(FeedbackChannel), _labels(Severity)
 
-    def chunks() -> Iterator[list[list[Any]]]:
+    def chunks(as_text: bool) -> Iterator[list[list[Any]]]:
         zones = Zones()
         for rows in _chunks(qs, fields):
             yield [
@@ -222,7 +286,7 @@ def cases_spec(qs: QuerySet[Case]) -> Spec:
               "feedback_id", "created_at", "first_response_due", "resolution_due", "closed_at")  # fmt: skip
     statuses, priorities = _labels(CaseStatus), _labels(Priority)
 
-    def chunks() -> Iterator[list[list[Any]]]:
+    def chunks(as_text: bool) -> Iterator[list[list[Any]]]:
         zones = Zones()
         for rows in _chunks(qs, fields):
             yield [

@@ -8,6 +8,7 @@ in with one statement per table per batch (COPY on PostgreSQL).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Callable
@@ -43,10 +44,22 @@ def submission_id(slug: str, external_id: str) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, f"{slug}\x1f{external_id}")
 
 
+_NS = NAMESPACE.bytes
+
+
+def submission_hex(slug: str, external_id: str) -> str:
+    """``submission_id(...).hex`` without building UUID objects (this runs once per row)."""
+    h = bytearray(hashlib.sha1(_NS + f"{slug}\x1f{external_id}".encode()).digest()[:16])
+    h[6] = (h[6] & 0x0F) | 0x50
+    h[8] = (h[8] & 0x3F) | 0x80
+    return h.hex()
+
+
 @dataclass(slots=True)
 class ResponseRecord:
     row: int
     key: str  # submission id, hex
+    external_id: str
     survey_id: int
     version_id: int
     unit_id: int
@@ -301,7 +314,8 @@ class ResponseImporter:
         nps, csat, ces = heads.get("nps"), heads.get("csat"), heads.get("ces")
         return ResponseRecord(
             row=row,
-            key=submission_id(plan.slug, ext).hex,
+            key=submission_hex(plan.slug, ext),
+            external_id=ext,
             survey_id=plan.survey_id,
             version_id=plan.version_id,
             unit_id=unit.id,
