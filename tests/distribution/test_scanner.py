@@ -308,3 +308,33 @@ def test_scanners_running_at_the_same_time_send_each_invitation_once(tmp_path: A
     keys = [m["idempotency_key"] for m in backend.messages()]
     assert len(keys) == len(set(keys)) == 20
     assert Invitation.objects.filter(status=InvitationStatus.SENT).count() == 20
+
+
+@pytest.mark.django_db
+def test_a_scanner_catching_up_in_quiet_hours_waits_for_the_window(
+    org: Org, rule: Any, adapters: Any
+) -> None:
+    event(customer(org.store_a), org.store_a)
+    night = T0 + timedelta(hours=36)  # 22:00 in Shanghai, 12 hours after the invitation fell due
+    report = do_scan(now=night, adapters=adapters)
+    assert report.touched == 0 and mail.outbox == []
+    inv = Invitation.objects.get()
+    assert inv.status == InvitationStatus.SCHEDULED
+    assert inv.due_at == T0 + timedelta(hours=47)  # 09:00 the next morning in Shanghai
+    moved = Decision.objects.filter(outcome=Outcome.SCHEDULED).last()
+    assert moved is not None and "moved out of quiet hours" in moved.message
+    assert do_scan(now=inv.due_at, adapters=adapters).sent == 1
+
+
+@pytest.mark.django_db
+def test_a_reminder_due_in_quiet_hours_waits_for_the_window(org: Org, rule: Any, adapters: Any) -> None:
+    event(customer(org.store_a), org.store_a)
+    late = T0 + timedelta(hours=34)  # the scanner sends at 20:00 in Shanghai, inside the window
+    do_scan(now=late, adapters=adapters)
+    inv = Invitation.objects.get()
+    # Two days later at 20:00 is fine; the reminder due time is kept inside the window either way.
+    assert inv.reminder_due_at == late + days(2)
+    assert do_scan(now=late + days(2) + timedelta(hours=2), adapters=adapters).touched == 0
+    inv.refresh_from_db()
+    assert inv.reminder_status == ReminderStatus.SCHEDULED
+    assert inv.reminder_due_at == T0 + timedelta(hours=95)  # 09:00 on 27 November in Shanghai

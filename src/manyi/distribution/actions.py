@@ -214,8 +214,7 @@ def _replayed(
 
 def _rules_for(event: ServiceEvent) -> list[DistributionRule]:
     """Active rules whose unit is the event's unit or above it and whose event types match, locked."""
-    path = event.unit.path
-    ancestors = [p for p in _path_prefixes(path)]
+    ancestors = _path_prefixes(event.unit.path)
     qs = DistributionRule.objects.filter(is_active=True, unit__path__in=ancestors).order_by("pk")
     # Locked so two events racing for the last quota place are decided one after the other.
     rules = list(_for_update(qs, skip_locked=False))
@@ -532,6 +531,11 @@ def _claim_invitations(now: datetime, batch: int, report: ScanReport) -> list[In
         )
         claimed = []
         for inv in rows:
+            opening = _in_window(inv, now)
+            if opening != now:
+                # A scanner that was down (or a backlog) must not send in quiet hours: wait for the window.
+                _postpone(inv, now, opening)
+                continue
             refusal = _send_time_refusal(inv, now)
             if refusal is not None:
                 inv.status = InvitationStatus.SUPPRESSED
@@ -569,6 +573,33 @@ def _claim_invitations(now: datetime, batch: int, report: ScanReport) -> list[In
             inv.save(update_fields=["status", "sending_since", "attempts", "channel", "address", "link"])
             claimed.append(inv)
         return claimed
+
+
+def _in_window(inv: Invitation, at: datetime) -> datetime:
+    """``at``, or the next opening of the rule's send window in the unit's time zone."""
+    return next_send_time(at, inv.unit.timezone, inv.rule.window_start, inv.rule.window_end)
+
+
+def _postpone(inv: Invitation, now: datetime, opening: datetime) -> None:
+    inv.due_at = opening
+    inv.save(update_fields=["due_at"])
+    tz = inv.unit.timezone
+    _log(
+        outcome=Outcome.SCHEDULED,
+        reason=Reason.SCHEDULED,
+        customer_id=inv.customer_id,
+        unit_id=inv.unit_id,
+        now=now,
+        event_id=inv.event_id,
+        rule=inv.rule,
+        invitation=inv,
+        channel=inv.channel,
+        due=local_text(opening, tz),
+        due_utc=opening.isoformat(),
+        moved_from=local_text(now, tz),
+        window=f"{inv.rule.window_start:%H:%M}–{inv.rule.window_end:%H:%M}",
+        tz=tz,
+    )
 
 
 def _language(inv: Invitation) -> str:
@@ -610,7 +641,7 @@ def _deliver(inv: Invitation, now: datetime, get: AdapterLookup, report: ScanRep
             provider_ref=str(ref)[:128],
             last_error="",
             reminder_status=ReminderStatus.SCHEDULED if reminder else ReminderStatus.NONE,
-            reminder_due_at=now + reminder if reminder else None,
+            reminder_due_at=_in_window(inv, now + reminder) if reminder else None,
         )
         if marked:
             _log(
@@ -632,7 +663,7 @@ def _deliver(inv: Invitation, now: datetime, get: AdapterLookup, report: ScanRep
 def _record_failure(inv: Invitation, now: datetime, exc: Exception, report: ScanReport) -> None:
     permanent = isinstance(exc, DeliveryError) and exc.permanent
     give_up = permanent or inv.attempts >= MAX_ATTEMPTS
-    retry_at = None if give_up else now + timedelta(minutes=5 * 2 ** (inv.attempts - 1))
+    retry_at = None if give_up else _in_window(inv, now + timedelta(minutes=5 * 2 ** (inv.attempts - 1)))
     log.warning("invitation %s: sending by %s failed: %s", inv.pk, inv.channel, exc)
     with transaction.atomic():
         Invitation.objects.filter(pk=inv.pk, status=InvitationStatus.SENDING).update(
@@ -673,6 +704,11 @@ def _claim_reminders(now: datetime, batch: int, report: ScanReport) -> list[Invi
         )
         claimed = []
         for inv in rows:
+            opening = _in_window(inv, now)
+            if opening != now:
+                inv.reminder_due_at = opening
+                inv.save(update_fields=["reminder_due_at"])
+                continue
             skip = _reminder_refusal(inv, now)
             if skip is not None:
                 inv.reminder_status = ReminderStatus.SKIPPED
