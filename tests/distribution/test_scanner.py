@@ -338,3 +338,18 @@ def test_a_reminder_due_in_quiet_hours_waits_for_the_window(org: Org, rule: Any,
     inv.refresh_from_db()
     assert inv.reminder_status == ReminderStatus.SCHEDULED
     assert inv.reminder_due_at == T0 + timedelta(hours=95)  # 09:00 on 27 November in Shanghai
+
+
+@pytest.mark.django_db
+def test_a_batch_full_of_suppressed_invitations_does_not_stop_the_scan(
+    org: Org, rule: Any, adapters: Any
+) -> None:
+    for i in range(3):
+        event(customer(org.store_a, f"out-{i}"), org.store_a, f"out-{i}")
+    from manyi.customers.models import Customer
+
+    Customer.objects.filter(external_id__startswith="out-").update(opted_out=True)
+    for i in range(2):
+        event(customer(org.store_a, f"in-{i}"), org.store_a, f"in-{i}", at=T0 + timedelta(minutes=1))
+    report = do_scan(now=DUE + timedelta(minutes=1), adapters=adapters, batch=3)
+    assert (report.suppressed, report.sent) == (3, 2)

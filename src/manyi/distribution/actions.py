@@ -489,17 +489,19 @@ def do_scan(
     get = _adapter_lookup(adapters)
     report = ScanReport()
     _reclaim_interrupted(now, lease, get, report)
+    # A batch ends the loop when it held fewer rows than asked for; rows that were suppressed or
+    # postponed count, so a batch full of them does not stop the scan early.
     while True:
-        claimed = _claim_invitations(now, batch, report)
+        claimed, examined = _claim_invitations(now, batch, report)
         for inv in claimed:
             _deliver(inv, now, get, report)
-        if len(claimed) < batch:
+        if examined < batch:
             break
     while True:
-        reminders = _claim_reminders(now, batch, report)
+        reminders, examined = _claim_reminders(now, batch, report)
         for inv in reminders:
             _deliver_reminder(inv, now, get, report)
-        if len(reminders) < batch:
+        if examined < batch:
             break
     return report
 
@@ -518,7 +520,7 @@ def _send_time_refusal(inv: Invitation, now: datetime) -> tuple[str, dict[str, A
     return _too_soon(customer, rule, now, now, exclude_invitation=inv.pk, include_planned=False)
 
 
-def _claim_invitations(now: datetime, batch: int, report: ScanReport) -> list[Invitation]:
+def _claim_invitations(now: datetime, batch: int, report: ScanReport) -> tuple[list[Invitation], int]:
     """Move up to ``batch`` due invitations to "sending" (or "suppressed") in one committed transaction."""
     with transaction.atomic():
         qs = Invitation.objects.filter(status=InvitationStatus.SCHEDULED, due_at__lte=now).order_by(
@@ -572,7 +574,7 @@ def _claim_invitations(now: datetime, batch: int, report: ScanReport) -> list[In
             inv.attempts += 1
             inv.save(update_fields=["status", "sending_since", "attempts", "channel", "address", "link"])
             claimed.append(inv)
-        return claimed
+        return claimed, len(rows)
 
 
 def _in_window(inv: Invitation, at: datetime) -> datetime:
@@ -691,7 +693,7 @@ def _record_failure(inv: Invitation, now: datetime, exc: Exception, report: Scan
         report.retried += 1
 
 
-def _claim_reminders(now: datetime, batch: int, report: ScanReport) -> list[Invitation]:
+def _claim_reminders(now: datetime, batch: int, report: ScanReport) -> tuple[list[Invitation], int]:
     """Move due reminders to "sending", or skip them when the survey was answered or can no longer be."""
     with transaction.atomic():
         qs = Invitation.objects.filter(
@@ -731,7 +733,7 @@ def _claim_reminders(now: datetime, batch: int, report: ScanReport) -> list[Invi
             inv.address = contact_address(inv.customer, inv.channel) or inv.address
             inv.save(update_fields=["reminder_status", "reminder_sending_since", "address"])
             claimed.append(inv)
-        return claimed
+        return claimed, len(rows)
 
 
 def _reminder_refusal(inv: Invitation, now: datetime) -> tuple[str, dict[str, Any]] | None:
