@@ -353,3 +353,31 @@ def test_a_batch_full_of_suppressed_invitations_does_not_stop_the_scan(
         event(customer(org.store_a, f"in-{i}"), org.store_a, f"in-{i}", at=T0 + timedelta(minutes=1))
     report = do_scan(now=DUE + timedelta(minutes=1), adapters=adapters, batch=3)
     assert (report.suppressed, report.sent) == (3, 2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_events_for_one_customer_arriving_together_schedule_one_survey() -> None:
+    """The customer row lock (PostgreSQL) or the write lock (SQLite) decides one after the other."""
+    org = build_org()
+    do_create_rule(code="visit", survey=org.survey, fatigue_days=30, cadence_days=0)
+    c = customer(org.store_a)
+    barrier = threading.Barrier(6)
+    errors: list[BaseException] = []
+
+    def record(i: int) -> None:
+        try:
+            barrier.wait()
+            event(c, org.store_a, f"e-{i}")
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=record, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    assert Invitation.objects.count() == 1
+    assert Decision.objects.filter(reason=Reason.FATIGUE).count() == 5
