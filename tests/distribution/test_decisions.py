@@ -104,7 +104,7 @@ def test_an_event_outside_the_sample_says_so(org: Org) -> None:
     do_create_rule(code="none", survey=org.survey, sampling_rate=0.0)
     d = only_decision(event(customer(org.store_a), org.store_a))
     assert d.reason == Reason.NOT_SAMPLED
-    assert d.message.startswith("not sent: outside the 0.0% sample of rule none (sample point 0.")
+    assert d.message.startswith("not sent: outside the 0% sample of rule none (sample point 0.")
 
 
 def test_quota_per_unit_and_day_stops_the_third_invitation_and_reopens_the_next_day(org: Org) -> None:

@@ -61,6 +61,22 @@ def test_the_timeline_speaks_chinese(org: Org, rule: Any) -> None:
     with translation.override("zh-hans"):
         entry = customer_timeline(c)[1]
     assert entry.kind == "decision" and entry.data["reason"] == "opted_out"
+    assert entry.text == "未发送：客户已退订调查（规则 store-visit）"
+
+
+def test_the_fatigue_reason_reads_in_chinese(org: Org, rule: Any, adapters: Any) -> None:
+    do_create_rule(code="delivery", survey=second_program(org), event_types=["delivered"])
+    c = customer(org.store_a)
+    event(c, org.store_a, "e-1")
+    do_scan(now=T0 + days(1), adapters=adapters)
+    event(c, org.store_a, "o-1", event_type="delivered", at=T0 + days(13))
+    with translation.override("zh-hans"):
+        texts = [e.text for e in customer_timeline(c) if e.kind == "decision"]
+    assert texts == [
+        "已安排：按规则 store-visit 于 2026-11-24 10:00 Asia/Shanghai 通过邮件发送",
+        "已按规则 store-visit 通过邮件发送至 l***@example.com",
+        "未发送：12 天前已按规则 store-visit 调查过（规则 delivery：所有项目合计每 30 天最多调查一次）",
+    ]
 
 
 def test_the_scan_task_and_the_command_send_what_is_due(org: Org, sms_file: Any, settings: Any) -> None:

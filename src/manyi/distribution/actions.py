@@ -391,7 +391,8 @@ def _decide(event: ServiceEvent, rule: DistributionRule, customer: Customer, now
         return no(Reason.NO_CONSENT)
     point = sample_point(event.source, event.external_id, rule.code)
     if point >= rule.sampling_rate:
-        return no(Reason.NOT_SAMPLED, percent=round(rule.sampling_rate * 100, 2), point=round(point, 4))
+        percent = f"{round(rule.sampling_rate * 100, 2):g}%"
+        return no(Reason.NOT_SAMPLED, rate=rule.sampling_rate, percent=percent, point=round(point, 4))
     chosen = choose_channel(customer, list(rule.channels), event.preferred_channel)
     if chosen is None:
         return no(Reason.NO_CONTACT, channels=list(rule.channels))
@@ -410,7 +411,7 @@ def _decide(event: ServiceEvent, rule: DistributionRule, customer: Customer, now
             return no(
                 Reason.QUOTA,
                 limit=rule.quota_limit,
-                period=str(QuotaPeriod(rule.quota_period).label).lower(),
+                period=rule.quota_period,
                 unit=unit.code,
                 used=used,
                 period_start=local_text(start, unit.timezone),

@@ -5,13 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from .choices import Outcome, Reason
 
 
 def _channel_name(code: str) -> str:
-    return {"email": _("e-mail"), "sms": _("SMS")}.get(code, code)
+    return {"email": pgettext("delivery channel", "e-mail"), "sms": _("SMS")}.get(code, code)
+
+
+def _period_name(code: str) -> str:
+    names = {
+        "day": pgettext("quota period", "day"),
+        "week": pgettext("quota period", "week"),
+        "month": pgettext("quota period", "month"),
+    }
+    return names.get(code, code)
 
 
 def decision_message(outcome: str, reason: str, params: dict[str, Any]) -> str:
@@ -20,6 +29,8 @@ def decision_message(outcome: str, reason: str, params: dict[str, Any]) -> str:
     p.setdefault("rule", "")
     if "channel" in p:
         p["channel"] = _channel_name(str(p["channel"]))
+    if "period" in p:
+        p["period"] = _period_name(str(p["period"]))
     if "channels" in p:
         p["channels"] = ", ".join(_channel_name(str(c)) for c in p["channels"]) or _("none")
     text = _text(outcome, reason, p)
@@ -43,7 +54,7 @@ def _text(outcome: str, reason: str, p: dict[str, Any]) -> str:
             "not sent: the customer has not consented to be contacted, which rule {rule} requires"
         ).format(**p)
     if reason == Reason.NOT_SAMPLED:
-        return _("not sent: outside the {percent}% sample of rule {rule} (sample point {point})").format(**p)
+        return _("not sent: outside the {percent} sample of rule {rule} (sample point {point})").format(**p)
     if reason == Reason.NO_CONTACT:
         return _("not sent: no address for any channel of rule {rule} ({channels})").format(**p)
     if reason == Reason.QUOTA:
