@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from manyi import textanalytics as ta
 from manyi.textanalytics._text import MAX_CHARS
@@ -51,3 +53,13 @@ def test_mixed_script_comments_are_analysed():
     a = ta.analyze("服务员很热情，菜也好吃 but the waiting time was far too long tonight")
     assert a.lang == "mixed"
     assert {x.aspect for x in a.aspects} >= {"food_taste", "wait_time"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300) | st.binary(max_size=200).map(lambda b: b.decode("latin-1")))
+def test_no_text_whatever_its_content_makes_analysis_raise(text):
+    a = ta.analyze(text)
+    assert a.lang in {"zh", "en", "mixed", "other"}
+    assert a.sentiment.label in {"negative", "neutral", "positive"}
+    assert -1 <= a.sentiment.score <= 1
+    assert all(x.span for x in a.aspects)
