@@ -265,3 +265,21 @@ def test_background_import_task_records_progress_and_summary_on_its_job(org: Any
     job.refresh_from_db()
     assert job.status == JobStatus.DONE
     assert job.rows_done == 5 and result["created"] == 5 and job.summary["created"] == 5
+
+
+@pytest.mark.django_db
+def test_a_store_manager_cannot_import_into_or_overwrite_records_of_other_stores(
+    org: Any, tmp_path: Path
+) -> None:
+    Customer.objects.create(external_id="OTHER", name="西区客户", home_unit=org.store_c)
+    header = ["external_id", "name", "unit"]
+    rows = [["OTHER", "改名", "sh-001"], ["NEW", "新客户", "cd-001"], ["MINE", "本店客户", "sh-001"]]
+    errors = tmp_path / "e.csv"
+    summary = import_file(
+        "customers", write_csv(tmp_path / "c.csv", rows, header=header), errors=errors, user=org.manager_a
+    )
+    assert (summary.created, summary.rejected) == (1, 2)
+    assert Customer.objects.get(external_id="OTHER").name == "西区客户"
+    reasons = {e["value"]: e["reason"] for e in read_errors(errors)}
+    assert reasons["OTHER"].startswith("belongs to a record in a unit you cannot")
+    assert reasons["cd-001"] == "is not an org unit code you can import into"

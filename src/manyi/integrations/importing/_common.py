@@ -89,3 +89,16 @@ def max_len(value: str, n: int) -> str:
 
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+NOT_YOURS = "belongs to a record in a unit you cannot import into"
+
+
+def hidden_ids(model: Any, ids: list[int], user: Any) -> set[int]:
+    """Of these existing records, the ones ``user`` may not read (none for the command line)."""
+    if user is None or not ids:
+        return set()
+    visible: set[int] = set()
+    for part in chunks(ids):
+        visible.update(model.objects.visible_to(user).filter(pk__in=part).values_list("id", flat=True))
+    return set(ids) - visible

@@ -43,6 +43,7 @@ class CustomerImporter:
         self.present = [h for h in OPTIONAL if h in self.idx or h in defaults]
         self.defaults = defaults
         self.units = c.Units(user)
+        self.user = user
 
     def _cell(self, cells: list[Any], name: str) -> str:
         i = self.idx.get(name)
@@ -82,6 +83,12 @@ class CustomerImporter:
         existing: dict[str, Customer] = {}
         for part in c.chunks([r.key for r in records]):
             existing.update((x.external_id or "", x) for x in Customer.objects.filter(external_id__in=part))
+        hidden = c.hidden_ids(Customer, [x.pk for x in existing.values()], self.user)
+        if hidden:
+            for r in records:
+                if r.key in existing and existing[r.key].pk in hidden:
+                    out.errors.append(RowError(r.row, "external_id", r.key, c.NOT_YOURS))
+            records = [r for r in records if not (r.key in existing and existing[r.key].pk in hidden)]
         new: list[Customer] = []
         changed: list[Customer] = []
         fields: set[str] = set()

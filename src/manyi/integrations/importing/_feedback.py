@@ -51,6 +51,7 @@ class FeedbackImporter:
         self.idx = {h: i for i, h in enumerate(header) if h}
         self.defaults = defaults
         self.units = c.Units(user)
+        self.user = user
         self.latest = timezone.now() + timedelta(days=1)
 
     def _raw(self, cells: list[Any], name: str) -> Any:
@@ -123,6 +124,12 @@ class FeedbackImporter:
                     "external_id", "object_id"
                 )
             )
+        hidden = c.hidden_ids(FeedbackRecord, list(refs.values()), self.user)
+        if hidden:
+            for r in kept:
+                if refs.get(r.key) in hidden:
+                    out.errors.append(RowError(r.row, "external_id", r.key, c.NOT_YOURS))
+            kept = [r for r in kept if refs.get(r.key) not in hidden]
         stored = {
             fb.pk: fb
             for part in c.chunks(list(refs.values()))

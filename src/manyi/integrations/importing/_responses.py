@@ -341,6 +341,13 @@ class ResponseImporter:
                 submission_id__in=[uuid.UUID(hex=k) for k in part]
             ).values_list("submission_id", "id"):
                 existing[sid.hex] = pk
+        hidden = c.hidden_ids(Response, list(existing.values()), self.user)
+        if hidden:
+            # Same survey and external id as a response this user may not see: never overwrite it.
+            for r in records:
+                if existing.get(r.key) in hidden:
+                    out.errors.append(RowError(r.row, "external_id", r.external_id, c.NOT_YOURS))
+            records = [r for r in records if existing.get(r.key) not in hidden]
         new = [r for r in records if r.key not in existing]
         old = [r for r in records if r.key in existing]
         changed = self._changed(old, existing) if old else []
