@@ -283,3 +283,31 @@ def test_a_store_manager_cannot_import_into_or_overwrite_records_of_other_stores
     reasons = {e["value"]: e["reason"] for e in read_errors(errors)}
     assert reasons["OTHER"].startswith("belongs to a record in a unit you cannot")
     assert reasons["cd-001"] == "is not an org unit code you can import into"
+
+
+@pytest.mark.django_db
+def test_big_workbooks_stream_through_the_forward_only_reader_with_the_same_rows(
+    org: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    from datetime import datetime
+
+    from python_calamine import CalamineWorkbook
+
+    from manyi.integrations.importing import _read
+    from manyi.integrations.importing._xlsx_stream import iter_xlsx_rows
+
+    path = tmp_path / "big.xlsx"
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    ws = wb.add_worksheet()
+    ws.write_row(0, 0, HEADER)
+    date_format = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    for i in range(1, 51):
+        ws.write_row(i, 0, row(f"S{i}", comment="" if i % 2 else "慢"))
+        ws.write_datetime(i, 3, datetime(2026, 10, 1 + i % 28, 9, 30), date_format)  # noqa: DTZ001 - a cell has no zone
+    wb.close()
+    calamine = [list(r) for r in CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).iter_rows()]
+    streamed = list(iter_xlsx_rows(str(path)))
+    assert [[str(c) for c in r] for r in streamed] == [[str(c) for c in r] for r in calamine]
+    monkeypatch.setattr(_read, "STREAM_XLSX_BYTES", 0)
+    summary = import_file("responses", path)
+    assert (summary.created, summary.rejected) == (50, 0)

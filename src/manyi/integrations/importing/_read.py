@@ -19,6 +19,7 @@ from typing import IO, Any
 from ._errors import ImportFailed
 
 SAMPLE_BYTES = 1 << 20
+STREAM_XLSX_BYTES = 8 << 20  # bigger workbooks are read forward-only (see _xlsx_stream)
 _CHINESE = {"gb2312", "gbk", "gb18030", "hz", "hz_gb_2312", "big5", "cp936"}
 csv.field_size_limit(16 * 1024 * 1024)
 
@@ -136,6 +137,8 @@ def _open_csv(path: Path) -> Sheet:
 
 
 def _open_excel(path: Path) -> Sheet:
+    if path.suffix.lower() in (".xlsx", ".xlsm") and os.path.getsize(path) > STREAM_XLSX_BYTES:
+        return _open_big_xlsx(path)
     from python_calamine import CalamineError, CalamineWorkbook
 
     try:
@@ -165,6 +168,43 @@ def _open_excel(path: Path) -> Sheet:
         total=int(sheet.height),
         _position=lambda: state["n"],
         _close=wb.close,
+    )
+
+
+def _open_big_xlsx(path: Path) -> Sheet:
+    """Big workbooks: a forward-only XML reader, so memory stays flat (calamine holds the whole sheet)."""
+    import zipfile
+    from xml.etree.ElementTree import ParseError
+
+    from ._xlsx_stream import iter_xlsx_rows
+
+    it = iter_xlsx_rows(str(path))
+    try:
+        header = [_cell_text(c).strip() for c in next(it)]
+    except StopIteration:
+        raise ImportFailed("the first sheet is empty: expected a header row") from None
+    except (zipfile.BadZipFile, KeyError, ParseError, ValueError) as exc:
+        raise ImportFailed(f"cannot read the workbook: {exc}") from None
+    state = {"n": 1}
+
+    def rows() -> Iterator[tuple[int, list[Any]]]:
+        n = 1
+        try:
+            for row in it:
+                n += 1
+                state["n"] = n
+                if any(c not in ("", None) for c in row):
+                    yield n, row
+        except (ParseError, ValueError, KeyError) as exc:
+            raise ImportFailed(f"row {n + 1}: cannot read the workbook ({exc})") from None
+
+    return Sheet(
+        header=header,
+        rows=rows(),
+        encoding="xlsx",
+        total=0,  # unknown until the end: the progress bar counts rows
+        _position=lambda: state["n"],
+        _close=it.close,
     )
 
 
