@@ -202,3 +202,13 @@ def test_cases_are_listed_and_updated_with_status_priority_and_assignee(org, api
     refused = api.patch(f"/cases/{case.pk}", {"assignee": "mgr-c"})
     assert refused.status_code == 422 and refused.json()["error"]["fields"][0]["field"] == "assignee"
     assert api.patch(f"/cases/{case.pk}", {"assignee": None}).json()["assignee"] is None
+
+
+@pytest.mark.django_db
+def test_an_external_id_held_outside_the_tokens_units_is_a_conflict_and_changes_nothing(org, api_a):
+    west = Customer.objects.create(external_id="crm-west", name="West", home_unit=org.store_c)
+    r = api_a.post("/customers", {"external_id": "crm-west", "name": "Hijack", "unit": "sh-001"})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "external_id_taken"
+    west.refresh_from_db()
+    assert (west.name, west.home_unit_id) == ("West", org.store_c.pk)
+    assert "West" not in r.content.decode()

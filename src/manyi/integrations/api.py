@@ -38,7 +38,7 @@ from .actions import (
     request_fingerprint,
 )
 from .auth import TokenAuth, authenticate, principal_of
-from .errors import ApiError, NotFound, RateLimited, Unprocessable
+from .errors import ApiError, Conflict, NotFound, RateLimited, Unprocessable
 from .schemas import (
     MAX_ID,
     CaseOut,
@@ -310,7 +310,7 @@ def upsert_customer(request: HttpRequest, payload: CustomerIn, idempotency_key: 
         )
     except CustomerRefused as exc:
         if exc.code == "external_id_taken":
-            raise ApiError(
+            raise Conflict(
                 exc.message, code=exc.code, fields=[{"field": exc.field, "message": exc.message}]
             ) from exc
         raise Unprocessable.field(exc.field, exc.message, code=exc.code) from exc
@@ -414,9 +414,12 @@ def create_response(request: HttpRequest, payload: ResponseIn, idempotency_key: 
         fields = [{"field": f"answers.{code}", "message": msg} for code, msg in sorted(result.errors.items())]
         message = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
         raise Unprocessable(message, code="invalid_answers", fields=fields)
-    assert result.response is not None
-    stored = queries.visible_responses(principal).get(pk=result.response.pk)
-    return Status(201 if result.created else 200, queries.response_out(stored))
+    stored = result.response
+    assert stored is not None
+    if not result.created:
+        return Status(200, queries.response_out(queries.visible_responses(principal).get(pk=stored.pk)))
+    stored.survey, stored.unit = survey, unit  # already loaded: no reads to answer
+    return Status(201, queries.response_out(stored, answers=result.answers))
 
 
 @responses.get(

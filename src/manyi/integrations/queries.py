@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
@@ -26,6 +26,12 @@ from manyi.surveys.models import Survey, SurveyVersion
 from manyi.surveys.queries import question_summary
 
 from .errors import NotFound, Unprocessable
+
+
+def utc(moment: datetime) -> datetime:
+    """Times go out in UTC whatever offset they came in with, so a write and a read answer alike."""
+    return moment.astimezone(UTC)
+
 
 # --- cursors ---------------------------------------------------------------------------------------
 
@@ -233,7 +239,8 @@ def response_page(
     return rows, nxt
 
 
-def response_out(r: Response) -> dict[str, Any]:
+def response_out(r: Response, answers: list[Answer] | None = None) -> dict[str, Any]:
+    """The API shape of a response; ``answers`` saves reading them back right after a write."""
     return {
         "id": r.pk,
         "submission_id": r.submission_id,
@@ -243,14 +250,14 @@ def response_out(r: Response) -> dict[str, Any]:
         "customer_id": r.customer_id,
         "channel": r.channel,
         "language": r.language,
-        "submitted_at": r.submitted_at,
+        "submitted_at": utc(r.submitted_at),
         "nps": r.nps,
         "csat": r.csat,
         "ces": r.ces,
         "comment": r.comment,
         "answers": [
             {"question": a.question_code, "number": a.number, "text": a.text, "choices": a.choices}
-            for a in r.answers.all()
+            for a in (answers if answers is not None else r.answers.all())
         ],
     }
 
@@ -293,7 +300,7 @@ def feedback_out(f: FeedbackRecord) -> dict[str, Any]:
         "rating": f.rating,
         "text": f.text,
         "language": f.language,
-        "occurred_at": f.occurred_at,
+        "occurred_at": utc(f.occurred_at),
         "created_at": f.created_at,
     }
 

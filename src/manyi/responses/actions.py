@@ -39,6 +39,8 @@ class SubmitResult:
     created: bool = False
     errors: dict[str, str] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
+    # The stored answers, when this call wrote them (so callers can answer without reading them back).
+    answers: list[Answer] = field(default_factory=list)
 
 
 def link_refusal(link: SurveyLink, now: datetime | None = None) -> SubmitRefused | None:
@@ -135,7 +137,7 @@ def check_submit_response(
     draft = ResponseDraft.objects.filter(submission_id=submission_id).only("started_at").first()
     began = min(t for t in (started_at, draft.started_at if draft else None, now) if t is not None)
     try:
-        response = _store_response(
+        response, _answers = _store_response(
             submission_id=submission_id,
             version=version,
             unit_id=link.unit_id,
@@ -228,7 +230,7 @@ def do_record_response(
         raise SubmitRefused("submitted_in_future", _("submitted_at is in the future."))
     sid = submission_id or uuid.uuid4()
     try:
-        response = _store_response(
+        response, stored_answers = _store_response(
             submission_id=sid,
             version=version,
             unit_id=unit.pk,
@@ -247,7 +249,7 @@ def do_record_response(
                 "submission_conflict", _("This submission id was already used for another response.")
             ) from None
         return SubmitResult(response=existing, created=False)
-    return SubmitResult(response=response, created=True)
+    return SubmitResult(response=response, created=True, answers=stored_answers)
 
 
 def _store_response(
@@ -264,7 +266,7 @@ def _store_response(
     ip_hash: str = "",
     link: SurveyLink | None = None,
     duration: bool = True,
-) -> Response:
+) -> tuple[Response, list[Answer]]:
     """Write one validated response and its answers in one transaction; enrich its comment on commit.
 
     Shared by the survey page and the API. Raises IntegrityError when the submission id is taken,
@@ -293,7 +295,7 @@ def _store_response(
             ip_hash=ip_hash,
             **scores,
         )
-        Answer.objects.bulk_create(
+        answers = Answer.objects.bulk_create(
             [
                 Answer(
                     response=response,
@@ -312,7 +314,7 @@ def _store_response(
 
             rid = response.pk
             transaction.on_commit(lambda: enrich_response.enqueue(rid))
-    return response
+    return response, answers
 
 
 def _same_submission(existing: Response, link: SurveyLink) -> SubmitResult:
