@@ -311,3 +311,20 @@ def test_big_workbooks_stream_through_the_forward_only_reader_with_the_same_rows
     monkeypatch.setattr(_read, "STREAM_XLSX_BYTES", 0)
     summary = import_file("responses", path)
     assert (summary.created, summary.rejected) == (50, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_batches_are_written_on_a_second_thread_with_the_same_result(
+    tmp_path: Path,
+) -> None:
+    from tests.conftest import build_org
+
+    build_org()
+    rows = [row(f"W{i}") for i in range(40)] + [row("BAD", nps=99)]
+    errors = tmp_path / "e.csv"
+    summary = import_file("responses", write_csv(tmp_path / "r.csv", rows), errors=errors, batch_size=7)
+    assert (summary.read, summary.created, summary.rejected) == (41, 40, 1)
+    assert Answer.objects.count() == 440
+    assert [e["value"] for e in read_errors(errors)] == ["99"]
+    again = import_file("responses", write_csv(tmp_path / "r.csv", rows), batch_size=7)
+    assert (again.created, again.unchanged) == (0, 40)

@@ -9,13 +9,15 @@ reason, and never stop the rows around them.
 from __future__ import annotations
 
 import csv
+import queue
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
 
 from ._errors import ImportFailed, RowError
 from ._mapping import load_mapping
@@ -80,8 +82,13 @@ def run_import(
     user: Any = None,
     progress: Progress | None = None,
     batch_size: int = BATCH_SIZE,
+    threaded: bool | None = None,
 ) -> ImportSummary:
-    """Import one file; raise ImportFailed when the file as a whole cannot be read."""
+    """Import one file; raise ImportFailed when the file as a whole cannot be read.
+
+    Unless the caller holds a transaction (``threaded`` None), batches are written on a second
+    thread with its own connection while the next batch is read and checked.
+    """
     t0 = time.perf_counter()
     mapping = load_mapping(mapping_path)
     sheet = open_sheet(Path(path))
@@ -89,6 +96,8 @@ def run_import(
     err_file: IO[str] | None = None
     err_writer: Any = None
     roomy = _RoomySqliteCache()
+    lock = threading.Lock()
+    writer: _BatchWriter | None = None
     try:
         importer = factory(mapping.rename(sheet.header), mapping.defaults, user)
         if errors_path is not None:
@@ -97,17 +106,19 @@ def run_import(
             err_writer.writerow(ERROR_COLUMNS)
 
         def reject(errors: list[RowError]) -> None:
-            summary.rejected += 1
-            if len(summary.errors) < KEEP_ERRORS:
-                summary.errors.extend(errors[: KEEP_ERRORS - len(summary.errors)])
-            if err_writer is not None:
-                err_writer.writerows(errors)
+            with lock:  # the reading thread and the writing thread both reject rows
+                summary.rejected += 1
+                if len(summary.errors) < KEEP_ERRORS:
+                    summary.errors.extend(errors[: KEEP_ERRORS - len(summary.errors)])
+                if err_writer is not None:
+                    err_writer.writerows(errors)
 
         def flush(batch: list[Any]) -> None:
             for written in _write(importer, batch, dry_run):
-                summary.created += written.created
-                summary.updated += written.updated
-                summary.unchanged += written.unchanged
+                with lock:
+                    summary.created += written.created
+                    summary.updated += written.updated
+                    summary.unchanged += written.unchanged
                 by_row: dict[int, list[RowError]] = {}
                 for e in written.errors:
                     by_row.setdefault(e.row, []).append(e)
@@ -121,6 +132,7 @@ def run_import(
         seen: dict[str, int] = {}
         batch: list[Any] = []
         check = importer.check
+        writer = _BatchWriter(flush, not connection.in_atomic_block if threaded is None else threaded)
         for rownum, cells in sheet.rows:
             summary.read += 1
             rec = check(rownum, cells)
@@ -143,17 +155,65 @@ def run_import(
             seen[rec.key] = rownum
             batch.append(rec)
             if len(batch) >= batch_size:
-                flush(batch)
+                writer.put(batch)
                 batch = []
                 seen.clear()
-        flush(batch)
+        writer.put(batch)
+        writer.finish()
     finally:
+        if writer is not None:
+            writer.stop()
         roomy.restore()
         sheet.close()
         if err_file is not None:
             err_file.close()
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+class _BatchWriter:
+    """Writes batches on a second thread while the next batch is read and checked (one batch ahead)."""
+
+    def __init__(self, flush: Callable[[list[Any]], None], threaded: bool) -> None:
+        self.flush = flush
+        self.threaded = threaded
+        self.error: BaseException | None = None
+        self.queue: queue.Queue[list[Any] | None] = queue.Queue(maxsize=1)
+        self.thread: threading.Thread | None = None
+        if threaded:
+            self.thread = threading.Thread(target=self._run, name="manyi-import-writer", daemon=True)
+            self.thread.start()
+
+    def _run(self) -> None:
+        roomy = _RoomySqliteCache()  # this thread has its own connection
+        try:
+            while (batch := self.queue.get()) is not None:
+                if self.error is None:
+                    try:
+                        self.flush(batch)
+                    except BaseException as exc:  # handed to the reading thread, which re-raises it
+                        self.error = exc
+        finally:
+            roomy.restore()
+            connections.close_all()  # only this thread's connections
+
+    def put(self, batch: list[Any]) -> None:
+        if not self.threaded:
+            self.flush(batch)
+            return
+        if self.error is not None:
+            raise self.error
+        self.queue.put(batch)
+
+    def finish(self) -> None:
+        self.stop()
+        if self.error is not None:
+            raise self.error
+
+    def stop(self) -> None:
+        if self.thread is not None and self.thread.is_alive():
+            self.queue.put(None)
+            self.thread.join()
 
 
 class _RoomySqliteCache:
