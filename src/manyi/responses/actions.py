@@ -134,7 +134,11 @@ def check_submit_response(
     if parsed.errors:
         return SubmitResult(response=None, errors=parsed.errors, raw=parsed.raw)
 
-    draft = ResponseDraft.objects.filter(submission_id=submission_id).only("started_at").first()
+    # The page signs the time it was rendered, which is never later than the first autosave; the
+    # draft is read only when that is missing (a client that did not come through the page).
+    draft = None
+    if started_at is None:
+        draft = ResponseDraft.objects.filter(submission_id=submission_id).only("started_at").first()
     began = min(t for t in (started_at, draft.started_at if draft else None, now) if t is not None)
     try:
         response, _answers = _store_response(
