@@ -11,8 +11,8 @@ in) and ``manyi serve`` is started again on the same port.
 
 At the end the database must hold exactly N responses for this run, one per submission id, none
 missing, none extra, every one with the same number of answers (no half-written response).
-Retried submissions whose stored ``submitted_at`` is before the kill were committed by the
-killed server although the client never heard back: the retry got the idempotent 303 and wrote
+Retried submissions whose stored ``submitted_at`` is older than their first failed attempt were
+committed by the killed server although the client never heard back: the retry got the idempotent 303 and wrote
 nothing, which is the case this test is about; their count is reported.
 
 Prints JSON; exits 1 when a response was lost or doubled or a submission failed for good.
@@ -58,6 +58,7 @@ class Stats:
         self.max_attempts = 0
         self.in_flight = 0
         self.bad_location = 0
+        self.first_failure: dict[str, float] = {}  # sid -> wall time its first attempt failed
 
 
 async def _submit_one(
@@ -82,6 +83,7 @@ async def _submit_one(
             r = await client.post(form.path, content=body, headers=headers)
         except httpx.TransportError as exc:  # refused, reset, time-out: the server may or may not have it
             st.transport_errors[type(exc).__name__] += 1
+            st.first_failure.setdefault(sid, time.time())
             continue
         finally:
             st.in_flight -= 1
@@ -93,6 +95,7 @@ async def _submit_one(
             st.max_attempts = max(st.max_attempts, attempt)
             return
         if r.status_code >= 500:
+            st.first_failure.setdefault(sid, time.time())
             continue
         st.failed[sid] = f"HTTP {r.status_code}"
         return
@@ -162,11 +165,11 @@ async def _drive(site: Site, server: Server, args: argparse.Namespace, nonce: in
         "--answered-file", str(expected), "--expect", str(args.n), "--times-for", str(retried),
     )  # fmt: skip
     times = verify.pop("submitted_at", {})
-    # A retried submission stored before a kill: the killed server committed it, the client never
-    # got the 303, and the retry after the restart was answered from the stored response.
-    kill_times = [k["killed_at_epoch"] for k in kills]
+    # A retried submission whose stored row is older than its first failed attempt's failure: the
+    # killed server committed it (``submitted_at`` is taken when the request is processed), the
+    # client never got the 303, and the retry after the restart was answered from the stored row.
     committed_before_kill = sum(
-        1 for sid in st.retried if sid in times and any(times[sid] <= kt for kt in kill_times)
+        1 for sid, failed_at in st.first_failure.items() if sid in times and times[sid] < failed_at
     )
     verify["answered_but_missing"] = verify.pop("answered_but_missing")
     verify["extra_not_submitted"] = verify.pop("stored_but_unanswered")

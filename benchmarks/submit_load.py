@@ -304,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--connections", type=int, default=16, help="wrk connections (concurrent clients)")
     p.add_argument("--threads", type=int, default=1, help="wrk threads")
     p.add_argument(
-        "--workers", default="4", help="gunicorn sync workers; a comma list (e.g. 2,3,5) runs each in turn"
+        "--workers", default="3", help="gunicorn sync workers; a comma list (e.g. 2,3,5) runs each in turn"
     )
     p.add_argument(
         "--max-wait", type=float, default=90, help="seconds to wait for a quiet machine before each run"
