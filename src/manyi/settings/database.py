@@ -14,7 +14,8 @@ if ENV.database_url:
         )
     _db = dj_database_url.parse(ENV.database_url, conn_max_age=60, conn_health_checks=True)
 else:
-    _db = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(SQLITE_PATH)}
+    # Persistent connections: opening SQLite and running the PRAGMAs costs ~0.9 ms a request.
+    _db = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(SQLITE_PATH), "CONN_MAX_AGE": 600}
 
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock at BEGIN, so concurrent writers queue on busy_timeout
