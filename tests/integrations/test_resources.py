@@ -212,3 +212,14 @@ def test_an_external_id_held_outside_the_tokens_units_is_a_conflict_and_changes_
     west.refresh_from_db()
     assert (west.name, west.home_unit_id) == ("West", org.store_c.pk)
     assert "West" not in r.content.decode()
+
+
+def test_a_date_time_with_an_impossible_offset_is_refused_naming_the_field_not_a_500():
+    from pydantic import TypeAdapter, ValidationError
+
+    from manyi.integrations.schemas import IsoDateTime
+
+    adapter = TypeAdapter(IsoDateTime)
+    assert adapter.validate_python("2026-05-01T09:30:00+08:00").utcoffset().total_seconds() == 0
+    with pytest.raises(ValidationError, match="offset must be between"):
+        adapter.validate_python("0577-06-20T14:16:02+20:43")

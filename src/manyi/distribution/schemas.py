@@ -8,6 +8,8 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
+from manyi.integrations.schemas import IsoDateTime
+
 
 class ServiceEventIn(Schema):
     """A service event from a POS, CRM, helpdesk or order system."""
@@ -19,7 +21,9 @@ class ServiceEventIn(Schema):
     type: str = Field(min_length=1, max_length=64, examples=["checkout"])
     unit: str = Field(min_length=1, max_length=64, description="Org unit code.", examples=["sh-001"])
     customer_external_id: str = Field(min_length=1, max_length=128)
-    occurred_at: datetime = Field(description="ISO 8601 with a UTC offset, e.g. 2026-11-23T14:05:00+08:00.")
+    occurred_at: IsoDateTime = Field(
+        description="RFC 3339 with a UTC offset, e.g. 2026-11-23T14:05:00+08:00."
+    )
     preferred_channel: Literal["email", "sms"] | None = None
     attributes: dict[str, Any] = Field(default_factory=dict)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from ninja import Schema
-from pydantic import AwareDatetime, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from manyi.cases.choices import CaseStatus, Priority
 from manyi.customers.models import Tier
@@ -35,7 +35,18 @@ def _iso_datetime(value: Any) -> Any:
     return value
 
 
-IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_datetime)]
+def _utc(value: datetime) -> datetime:
+    # Real offsets run from -12:00 to +14:00; PostgreSQL refuses larger ones with a 500-worthy error.
+    offset = value.utcoffset()
+    if offset is None or abs(offset) > timedelta(hours=14):
+        raise ValueError("the time zone offset must be between -12:00 and +14:00")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("the date-time is out of range") from exc
+
+
+IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_datetime), AfterValidator(_utc)]
 
 
 def _no_nul(value: Any) -> Any:
