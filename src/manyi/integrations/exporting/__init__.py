@@ -42,7 +42,14 @@ Progress = Callable[[int], None]
 
 
 class ExportRefused(Exception):
-    """The export cannot run as asked (PII without the permission, too many rows for XLSX, bad filter)."""
+    """The export cannot run as asked (PII without the permission, too many rows for XLSX, bad filter).
+
+    ``forbidden`` is true when the user lacks a permission (HTTP 403) rather than asking wrongly (400).
+    """
+
+    def __init__(self, message: str, *, forbidden: bool = False) -> None:
+        super().__init__(message)
+        self.forbidden = forbidden
 
 
 @dataclass
@@ -145,7 +152,7 @@ def prepare(
     if fmt not in FORMATS:
         raise ExportRefused(f"unknown format {fmt!r}: choose from {', '.join(FORMATS)}")
     if include_pii and not can_export_pii(user):
-        raise ExportRefused("you may not export personal data (names, phones, e-mails)")
+        raise ExportRefused("you may not export personal data (names, phones, e-mails)", forbidden=True)
     from manyi.core.actions import do_audit
 
     with translation.override(language):

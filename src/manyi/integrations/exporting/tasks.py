@@ -26,7 +26,7 @@ def do_queue_export(
     from . import ExportRefused, can_export_pii
 
     if include_pii and not can_export_pii(user):
-        raise ExportRefused("you may not export personal data (names, phones, e-mails)")
+        raise ExportRefused("you may not export personal data (names, phones, e-mails)", forbidden=True)
     with transaction.atomic():
         job = BulkJob.objects.create(
             direction=JobDirection.EXPORT,
