@@ -790,54 +790,33 @@ def _reclaim_interrupted(now: datetime, lease: timedelta, get: AdapterLookup, re
     """Invitations left "sending" by a crashed scanner: resend through key-honouring adapters, else stop."""
     cutoff = now - lease
     with transaction.atomic():
-        stale = _for_update(
-            Invitation.objects.filter(status=InvitationStatus.SENDING, sending_since__lt=cutoff),
-            skip_locked=True,
-        ).select_related("rule")
-        for inv in stale:
-            if get(inv.channel).idempotent:
-                inv.status, inv.due_at = InvitationStatus.SCHEDULED, now
-                inv.save(update_fields=["status", "due_at"])
-                continue
-            inv.status = InvitationStatus.UNKNOWN
-            inv.save(update_fields=["status"])
-            _log(
-                outcome=Outcome.FAILED,
-                reason=Reason.DELIVERY_UNKNOWN,
-                customer_id=inv.customer_id,
-                unit_id=inv.unit_id,
-                now=now,
-                event_id=inv.event_id,
-                rule=inv.rule,
-                invitation=inv,
-                channel=inv.channel,
-            )
-            report.unknown += 1
-        stale_reminders = _for_update(
-            Invitation.objects.filter(
-                reminder_status=ReminderStatus.SENDING, reminder_sending_since__lt=cutoff
-            ),
-            skip_locked=True,
-        ).select_related("rule")
-        for inv in stale_reminders:
-            if get(inv.channel).idempotent:
-                inv.reminder_status, inv.reminder_due_at = ReminderStatus.SCHEDULED, now
-                inv.save(update_fields=["reminder_status", "reminder_due_at"])
-                continue
-            inv.reminder_status = ReminderStatus.UNKNOWN
-            inv.save(update_fields=["reminder_status"])
-            _log(
-                outcome=Outcome.FAILED,
-                reason=Reason.DELIVERY_UNKNOWN,
-                customer_id=inv.customer_id,
-                unit_id=inv.unit_id,
-                now=now,
-                event_id=inv.event_id,
-                rule=inv.rule,
-                invitation=inv,
-                channel=inv.channel,
-            )
-            report.unknown += 1
+        for prefix, states in (("", InvitationStatus), ("reminder_", ReminderStatus)):
+            stale = _for_update(
+                Invitation.objects.filter(
+                    **{f"{prefix}status": states.SENDING, f"{prefix}sending_since__lt": cutoff}
+                ),
+                skip_locked=True,
+            ).select_related("rule")
+            for inv in stale:
+                if get(inv.channel).idempotent:
+                    setattr(inv, f"{prefix}status", states.SCHEDULED)
+                    setattr(inv, f"{prefix}due_at", now)
+                    inv.save(update_fields=[f"{prefix}status", f"{prefix}due_at"])
+                    continue
+                setattr(inv, f"{prefix}status", states.UNKNOWN)
+                inv.save(update_fields=[f"{prefix}status"])
+                _log(
+                    outcome=Outcome.FAILED,
+                    reason=Reason.DELIVERY_UNKNOWN,
+                    customer_id=inv.customer_id,
+                    unit_id=inv.unit_id,
+                    now=now,
+                    event_id=inv.event_id,
+                    rule=inv.rule,
+                    invitation=inv,
+                    channel=inv.channel,
+                )
+                report.unknown += 1
 
 
 def _masked(address: str) -> str:
