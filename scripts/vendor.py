@@ -51,7 +51,15 @@ class Package:
 
 PACKAGES: list[Package] = [
     Package(name="htmx.org", version="2", dest="htmx", files={"dist/htmx.min.js": "htmx.min.js"}),
-    # Package(name="echarts", version="6", dest="echarts", files={"dist/echarts.min.js": "echarts.min.js"}),
+    # The "common" build (line, bar, pie, scatter; tooltip, markers, legend, dataZoom, aria, dataset):
+    # 240 KB gzipped against 368 KB for the full build, which keeps a dashboard page under the
+    # 300 KB budget of compressed JavaScript. The NOTICE travels with the code (Apache-2.0 §4d).
+    Package(
+        name="echarts",
+        version="6",
+        dest="echarts",
+        files={"dist/echarts.common.min.js": "echarts.common.min.js", "NOTICE": "NOTICE"},
+    ),
 ]
 
 STABLE = re.compile(r"^\d+\.\d+\.\d+$")
