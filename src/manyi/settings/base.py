@@ -32,6 +32,9 @@ INSTALLED_APPS = [
     "manyi.console",
     "manyi.distribution",
     "manyi.integrations",
+    "manyi.rules",
+    "manyi.analytics",
+    "manyi.notifications",
     # Only so the API docs page serves Swagger UI from our static files, never from a CDN.
     "ninja",
 ]
@@ -106,6 +109,8 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = True
+# A page that says what happened and for how long, in both languages (console/locked.html).
+AXES_LOCKOUT_CALLABLE = "manyi.console.views.locked_out"
 
 # Body limit for every request: 64 KB. The middleware answers larger bodies with a 413 page or JSON.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
@@ -143,6 +148,12 @@ MAILERS = {"default": mailer(ENV.email_url)}
 DEFAULT_FROM_EMAIL = ENV.email_from
 MANYI_SMS_BACKEND = ENV.sms_backend
 MANYI_SMS_FILE = ENV.sms_file
+# Notifications (docs/notifications.md): SSRF allow-list, retries with backoff, strict timeouts.
+MANYI_WEBHOOK_ALLOW_HOSTS = ENV.webhook_allow_hosts
+MANYI_WEBHOOK_MAX_ATTEMPTS = ENV.webhook_max_attempts
+MANYI_WEBHOOK_RETRY_BASE = ENV.webhook_retry_base
+MANYI_WEBHOOK_CONNECT_TIMEOUT = ENV.webhook_connect_timeout
+MANYI_WEBHOOK_TIMEOUT = ENV.webhook_timeout
 # An invitation still "sending" this long after a scanner claimed it was interrupted by a crash.
 MANYI_DISTRIBUTION_SENDING_LEASE = 600
 

@@ -70,6 +70,11 @@ class Settings:
     email_from: str
     sms_backend: str
     sms_file: Path
+    webhook_allow_hosts: list[str]
+    webhook_max_attempts: int
+    webhook_retry_base: int
+    webhook_connect_timeout: float
+    webhook_timeout: float
 
 
 def load() -> Settings:
@@ -103,6 +108,13 @@ def load() -> Settings:
             email_from=_env.str("MANYI_EMAIL_FROM", "Manyi <noreply@localhost>"),
             sms_backend=_env.str("MANYI_SMS_BACKEND", "console") or "console",
             sms_file=Path(_env.str("MANYI_SMS_FILE", "") or data_dir / "sms-outbox.jsonl").expanduser(),
+            webhook_allow_hosts=_env.list("MANYI_WEBHOOK_ALLOW_HOSTS", []),
+            webhook_max_attempts=_env.int("MANYI_WEBHOOK_MAX_ATTEMPTS", 8, validate=lambda n: 1 <= n <= 30),
+            webhook_retry_base=_env.int("MANYI_WEBHOOK_RETRY_BASE", 60, validate=lambda n: n >= 1),
+            webhook_connect_timeout=_env.float(
+                "MANYI_WEBHOOK_CONNECT_TIMEOUT", 3.0, validate=lambda t: 0 < t <= 30
+            ),
+            webhook_timeout=_env.float("MANYI_WEBHOOK_TIMEOUT", 10.0, validate=lambda t: 0 < t <= 60),
         )
     except EnvError as exc:
         raise ConfigError(f"invalid environment setting: {exc}") from exc
