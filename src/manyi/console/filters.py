@@ -451,6 +451,11 @@ class UnitOption:
     name: str
     level: int
 
+    @property
+    def label(self) -> str:
+        """The name indented by its level, so a plain ``<select>`` reads as a tree."""
+        return "\u3000" * self.level + ("└ " if self.level else "") + self.name
+
 
 def unit_options(user: Any, lang: str, limit: int = 2000) -> list[UnitOption]:
     """The units the reader may pick, as a tree in path order (a store manager sees only their store)."""

@@ -21,7 +21,7 @@ from manyi.responses.models import Response
 from manyi.surveys.models import Survey
 from manyi.surveys.queries import survey_link_url
 
-from . import queries
+from . import dashboard, filters, queries
 
 PAGE_SIZE = 50
 QR_FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
@@ -35,9 +35,31 @@ def _page(request: HttpRequest, qs: Any) -> Any:
     return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
+def locked_out(request: HttpRequest, original_response: Any = None, credentials: Any = None) -> HttpResponse:
+    """django-axes' answer to a locked-out sign-in: a 429 page in both languages, the current one first."""
+    current = _lang()
+    languages = [current] + [code for code, _name in settings.LANGUAGES if code != current]
+    minutes = max(1, round(float(settings.AXES_COOLOFF_TIME) * 60))
+    ctx = {"languages": languages, "failure_limit": settings.AXES_FAILURE_LIMIT, "minutes": minutes}
+    return render(request, "console/locked.html", ctx, status=429)
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    ctx = {**queries.home_summary(request.user), "lang": _lang()}
+    """The dashboard of the reader's scope under the filters in the query string."""
+    lang = _lang()
+    f = filters.parse_filters(request.user, request.GET)
+    dash = dashboard.build(request.user, f, metric=f.metric or "nps")
+    ctx = {
+        "dash": dash,
+        "f": f,
+        "charts": dashboard.chart_data(dash),
+        "unit_options": filters.unit_options(request.user, lang),
+        "survey_options": filters.survey_options(request.user, lang),
+        "choices": filters.choice_options(),
+        "metric_labels": dashboard.metric_labels(),
+        "lang": lang,
+    }
     return render(request, "console/home.html", ctx)
 
 

@@ -41,3 +41,13 @@ def staff_name(user: Any) -> str:
 def link_url(link: Any) -> str:
     """The public address of a survey link (``MANYI_BASE_URL`` + ``/s/<token>``)."""
     return survey_link_url(link)
+
+
+@register.filter
+def signed(value: Any, digits: int = 1) -> str:
+    """``+3.2`` / ``−1.0`` / ``0.0``: a change with its sign (a true minus sign)."""
+    if value is None:
+        return "–"
+    x = round(float(value), int(digits))
+    text = f"{abs(x):.{int(digits)}f}"
+    return f"+{text}" if x > 0 else (f"−{text}" if x < 0 else text)
