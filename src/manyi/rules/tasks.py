@@ -1,0 +1,28 @@
+"""Background work for rules: evaluate new sources after commit, and a periodic catch-up.
+
+``PERIODIC`` is read by ``manyi worker``'s scheduler and by ``manyi tick``: the catch-up evaluates
+whatever no evaluation has seen (a crashed worker, an import, a lost task), so nothing is missed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.tasks import task
+
+from .actions import do_catch_up, do_evaluate
+
+
+@task()
+def evaluate_sources(kind: str, ids: list[int]) -> dict[str, Any]:
+    """Run the active rules on these responses or feedback records (idempotent)."""
+    return do_evaluate(kind, ids).as_dict()
+
+
+@task()
+def catch_up_rules() -> dict[str, Any]:
+    """Evaluate every source not yet evaluated, and move the cursors (idempotent)."""
+    return do_catch_up().as_dict()
+
+
+PERIODIC = [(catch_up_rules, 30)]
