@@ -296,6 +296,7 @@ app.add_typer(__import__("manyi.textanalytics.cli", fromlist=["text_app"]).text_
 app.add_typer(__import__("manyi.analytics.cli", fromlist=["app"]).app, name="analytics")
 app.add_typer(__import__("manyi.integrations.cli", fromlist=["app"]).app, name="tokens")
 app.add_typer(__import__("manyi.distribution.cli", fromlist=["app"]).app, name="distribution")
+app.add_typer(__import__("manyi.notifications.cli", fromlist=["app"]).app, name="notifications")
 app.add_typer(__import__("manyi.rules.cli", fromlist=["app"]).app, name="rules")
 # Command modules sit outside their packages so `manyi --help` loads neither Django nor NumPy.
 app.command("import")(__import__("manyi.integrations.import_cli", fromlist=["x"]).import_command)

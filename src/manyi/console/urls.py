@@ -1,7 +1,7 @@
 """Staff console URLs; every one is listed in tests/console/test_scoping.py with ids to probe."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -33,4 +33,5 @@ urlpatterns = [
     path("cases/", views.case_list, name="case_list"),
     path("cases/<int:pk>/", views.case_detail, name="case_detail"),
     path("customers/<int:pk>/", views.customer_detail, name="customer_detail"),
+    path("notifications/", include("manyi.console.urls_notifications")),
 ]
