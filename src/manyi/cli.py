@@ -298,6 +298,7 @@ app.add_typer(__import__("manyi.integrations.cli", fromlist=["app"]).app, name="
 app.add_typer(__import__("manyi.distribution.cli", fromlist=["app"]).app, name="distribution")
 app.add_typer(__import__("manyi.notifications.cli", fromlist=["app"]).app, name="notifications")
 app.add_typer(__import__("manyi.rules.cli", fromlist=["app"]).app, name="rules")
+app.add_typer(__import__("manyi.cases.cli", fromlist=["app"]).app, name="cases")
 # Command modules sit outside their packages so `manyi --help` loads neither Django nor NumPy.
 app.command("import")(__import__("manyi.integrations.import_cli", fromlist=["x"]).import_command)
 app.command("export")(__import__("manyi.integrations.export_cli", fromlist=["x"]).export_command)
