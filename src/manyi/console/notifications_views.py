@@ -324,7 +324,7 @@ def notification_detail(request: HttpRequest, pk: int) -> HttpResponse:
     n = _notification(request, pk)
     ctx = {
         "n": n,
-        "attempts": list(n.attempt_log.order_by("number", "id")),
+        "attempts": list(n.attempt_log.order_by("started_at", "id")),
         "can_replay": n.status in (DeliveryStatus.DEAD, DeliveryStatus.DELIVERED, DeliveryStatus.SKIPPED),
         "schedule": [
             round(s / 60, 1)

@@ -188,6 +188,14 @@ def do_deliver(notification_id: int, *, now: datetime | None = None) -> str:
     n = Notification.objects.select_related("event", "event__unit", "endpoint", "recipient").get(
         pk=notification_id
     )
+    ep = n.endpoint
+    if (
+        ep is not None
+        and ep.paused_until
+        and ep.paused_until > now
+        and n.event.type != EventType.ENDPOINT_TEST
+    ):
+        return _defer(n, ep)
     started = timezone.now()
     t0 = time.monotonic()
     outcome = delivery.send(n)
@@ -209,6 +217,7 @@ def do_deliver(notification_id: int, *, now: datetime | None = None) -> str:
         )
         n.lease_until = None
         n.updated_at = finished
+        _breaker(n, outcome, now)
         if outcome.ok:
             n.status = DeliveryStatus.DELIVERED
             n.delivered_at = finished
@@ -240,6 +249,41 @@ def do_deliver(notification_id: int, *, now: datetime | None = None) -> str:
             nid, when = n.pk, retry_at
             transaction.on_commit(lambda: _enqueue([nid], run_after=when))
     return str(n.status)
+
+
+def _breaker(n: Notification, outcome: delivery.Outcome, now: datetime) -> None:
+    """Pause an endpoint that timed out or refused the connection; clear the pause on success."""
+    ep = n.endpoint
+    if ep is None:
+        return
+    if outcome.ok:
+        if ep.paused_until is not None:
+            Endpoint.objects.filter(pk=ep.pk).update(paused_until=None, pause_reason="")
+        return
+    if outcome.response_code is None and not outcome.permanent:
+        pause = timedelta(seconds=retry_delay(max(1, n.attempts), float(settings.MANYI_WEBHOOK_RETRY_BASE)))
+        Endpoint.objects.filter(pk=ep.pk).update(paused_until=now + pause, pause_reason=outcome.error[:500])
+
+
+def _defer(n: Notification, ep: Endpoint) -> str:
+    """Put a notification back without an attempt while its endpoint is paused."""
+    assert ep.paused_until is not None
+    # Spread the waiting ones over a few seconds so they do not all probe the endpoint at once.
+    when = ep.paused_until + timedelta(seconds=(n.pk % 10) * 0.5)
+    with transaction.atomic():
+        Notification.objects.filter(pk=n.pk, status=DeliveryStatus.SENDING).update(
+            status=DeliveryStatus.RETRYING,
+            attempts=F("attempts") - 1,
+            next_attempt_at=when,
+            queued_at=when,
+            lease_until=None,
+            last_error=_("Waiting: the endpoint is paused until {until} after: {reason}").format(
+                until=ep.paused_until.isoformat(timespec="seconds"), reason=ep.pause_reason
+            ),
+        )
+        nid = n.pk
+        transaction.on_commit(lambda: _enqueue([nid], run_after=when))
+    return "deferred"
 
 
 @dataclass
@@ -411,7 +455,7 @@ def _validated(
         port = parts.port or (443 if parts.scheme == "https" else 80)
         transport.resolve_checked(parts.hostname or "", port, delivery.policy())
     except transport.AddressRefused as exc:
-        errors["url"] = str(exc)
+        errors["url"] = _("This URL is refused: {reason}").format(reason=exc)
     except transport.TransportError:
         pass  # the name does not resolve from here now; every send checks it again
     if kind == EndpointKind.WEBHOOK and secret and (problem := _check_webhook_secret(secret)):

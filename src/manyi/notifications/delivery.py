@@ -80,7 +80,10 @@ def _chat_message(event: Event) -> chatbots.ChatMessage:
     when = event.created_at.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
     meta = " · ".join(p for p in (where, f"`{event.type}`", when) if p)
     text = "\n\n".join(p for p in (event.body.strip(), f"> {meta}") if p)
-    link = str(event.context.get("url") or "") if isinstance(event.context, dict) else ""
+    ctx = event.context if isinstance(event.context, dict) else {}
+    link = str(ctx.get("url") or ctx.get("case_url") or "")
+    if not link.startswith(("https://", "http://")):
+        link = ""
     return chatbots.ChatMessage(title=event.subject, text=text, link=link, link_label="Manyi")
 
 

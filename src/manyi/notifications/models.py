@@ -29,6 +29,10 @@ class Endpoint(ScopedModel):
     # Event types this endpoint receives; empty means every event.
     events = models.JSONField(_("events"), default=list, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # Set when a send timed out or could not connect: until then, its other notifications wait
+    # instead of each holding a worker for the full timeout (a circuit breaker).
+    paused_until = models.DateTimeField(_("paused until"), null=True, blank=True)
+    pause_reason = models.CharField(_("pause reason"), max_length=500, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
