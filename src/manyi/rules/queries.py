@@ -318,3 +318,35 @@ def dry_run(
                     )
     result.sample.sort(key=lambda m: m.when, reverse=True)
     return result
+
+
+# --- who may edit ---------------------------------------------------------------------------------
+
+EDIT_ROLES = ("admin", "cx_manager")
+
+
+def editable_units(user: Any) -> QuerySet[OrgUnit]:
+    """Units whose rules ``user`` may write: the subtrees where they are an administrator or CX manager."""
+    from django.db.models import Q
+
+    from manyi.org.models import RoleAssignment
+
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return OrgUnit.objects.none()
+    if getattr(user, "is_superuser", False):
+        return OrgUnit.objects.filter(is_active=True)
+    paths = set(
+        RoleAssignment.objects.filter(user=user, role__in=EDIT_ROLES, unit__is_active=True).values_list(
+            "unit__path", flat=True
+        )
+    )
+    if not paths:
+        return OrgUnit.objects.none()
+    cond = Q()
+    for p in paths:
+        cond |= Q(path__startswith=p)
+    return OrgUnit.objects.filter(cond, is_active=True)
+
+
+def can_edit(user: Any, rule: Rule) -> bool:
+    return editable_units(user).filter(pk=rule.unit_id).exists()
