@@ -156,13 +156,57 @@ def worker(
         bool, typer.Option("--until-idle", help="Process what is queued, then exit.")
     ] = False,
     queue: Annotated[str, typer.Option(help="Queue name.")] = "default",
+    scheduler: Annotated[
+        bool,
+        typer.Option(
+            "--scheduler/--no-scheduler",
+            help="Also enqueue periodic tasks when due (SLA scans, retries, syncs). Off with --until-idle.",
+        ),
+    ] = True,
 ) -> None:
-    """Run background tasks (Django Tasks with the database backend)."""
+    """Run background tasks (Django Tasks with the database backend) and the periodic scheduler."""
     setup_django()
     args = ["db_worker", "--queue-name", queue, "--no-reload"]
     if until_idle:
         args += ["--batch", "--no-startup-delay"]
-    call(*args)
+    clock = None
+    if scheduler and not until_idle:
+        from manyi.core.periodic import Scheduler
+
+        clock = Scheduler()
+        clock.start()
+    try:
+        call(*args)
+    finally:
+        if clock is not None:
+            clock.stop()
+
+
+@app.command()
+def tick(
+    run_all: Annotated[bool, typer.Option("--all", help="Run every periodic task, due or not.")] = False,
+    only: Annotated[
+        str | None, typer.Option("--only", help="Only tasks whose dotted path contains this text.")
+    ] = None,
+    fmt: FormatOpt = Fmt.table,
+) -> None:
+    """Run the periodic tasks that are due, once, in this process (for cron, or without a worker)."""
+    setup_django()
+    from manyi.core.periodic import run_due
+
+    reports = run_due(force=run_all, only=only)
+
+    def table() -> None:
+        if not reports:
+            typer.echo("no periodic tasks match")
+        for r in reports:
+            state = ("ok" if r["ok"] else "FAILED: " + r["error"]) if r["ran"] else "not due"
+            extra = f" in {r['seconds']:.2f} s" if r["ran"] else ""
+            typer.echo(f"{r['task']:<60} every {r['every_seconds']:>5} s  {state}{extra}")
+
+    emit(reports, fmt, table)
+    if any(r["ran"] and not r["ok"] for r in reports):
+        raise typer.Exit(1)
 
 
 @app.command()

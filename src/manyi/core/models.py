@@ -86,3 +86,22 @@ class ExternalRef(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.external_id}"
+
+
+class PeriodicSchedule(models.Model):
+    """When each periodic task was last enqueued and run; shared by every worker, so two workers
+    never enqueue the same periodic task twice in one interval, and a restart keeps the rhythm."""
+
+    name = models.CharField(_("task"), max_length=200, unique=True)
+    every_seconds = models.PositiveIntegerField(_("every (seconds)"))
+    last_enqueued_at = models.DateTimeField(_("last enqueued"), null=True, blank=True)
+    last_run_at = models.DateTimeField(_("last run"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("periodic task")
+        verbose_name_plural = _("periodic tasks")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
