@@ -13,8 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from manyi.org.models import OrgUnit
-from manyi.surveys.choices import SurveyStatus, VersionStatus
+from manyi.surveys.choices import SurveyStatus
 from manyi.surveys.models import Survey, SurveyLink, SurveyVersion
+from manyi.surveys.queries import answerable_version_by_id
 from manyi.surveys.questions import answer_rows, headline_scores, parse_answers
 
 from .choices import Channel
@@ -58,14 +59,13 @@ def answerable_version(link: SurveyLink, version_id: Any = None) -> SurveyVersio
     """The version the respondent saw (if still valid for this survey), else the published one."""
     if version_id:
         try:
-            v = SurveyVersion.objects.get(
-                pk=int(version_id),
-                survey_id=link.survey_id,
-                status__in=[VersionStatus.PUBLISHED, VersionStatus.RETIRED],
-            )
-            return v
-        except (SurveyVersion.DoesNotExist, ValueError, TypeError):
-            pass
+            vid = int(version_id)
+        except (ValueError, TypeError):
+            vid = 0
+        if 0 < vid < 2**63:
+            v = answerable_version_by_id(vid, link.survey_id)
+            if v is not None:
+                return v
     return link.survey.published_version()
 
 
@@ -120,12 +120,15 @@ def check_submit_response(
     A repeated submission id (double click, retry, back button, a second tab) returns the stored
     response and writes nothing. Invalid answers return per-question errors and write nothing.
     """
-    existing = Response.objects.filter(submission_id=submission_id).first()
-    if existing is not None:
+    # A repeated id on a shared link is caught by the unique index when the row is written (one
+    # read fewer per submission); a personal link is checked first, since submitting uses it up.
+    if link.single_use and (existing := _stored(submission_id)) is not None:
         return _same_submission(existing, link)
     now = now or timezone.now()
     refusal = link_refusal(link, now)
     if refusal:
+        if (existing := _stored(submission_id)) is not None:
+            return _same_submission(existing, link)
         raise refusal
     version = answerable_version(link, version_id)
     if version is None:
@@ -155,12 +158,16 @@ def check_submit_response(
             link=link,
         )
     except IntegrityError:
-        # Same submission id committed by a concurrent request: that one is the response.
-        existing = Response.objects.filter(submission_id=submission_id).first()
+        # Same submission id already stored (a retry, or a concurrent request): that one is the response.
+        existing = _stored(submission_id)
         if existing is None:
             raise
         return _same_submission(existing, link)
     return SubmitResult(response=response, created=True)
+
+
+def _stored(submission_id: uuid.UUID) -> Response | None:
+    return Response.objects.filter(submission_id=submission_id).first()
 
 
 def answers_as_form(answers: Mapping[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 
 from .choices import LinkKind, VersionStatus
-from .models import Survey, SurveyLink
+from .models import Survey, SurveyLink, SurveyVersion
 from .questions import scale_of
 
 
@@ -70,3 +70,31 @@ def survey_listing(surveys: Any = None) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+# Published versions never change (``SurveyVersion.save`` refuses it), so each process keeps the
+# ones it has served: the survey page then reads only the link per submission. Saving or deleting
+# any version clears the cache, which also covers ids reused after a rolled-back transaction.
+_ANSWERABLE: dict[tuple[int, int], SurveyVersion] = {}
+_ANSWERABLE_MAX = 512
+
+
+def answerable_version_by_id(version_id: int, survey_id: int) -> SurveyVersion | None:
+    """The published or retired version ``version_id`` of the survey, cached per process."""
+    key = (version_id, survey_id)
+    cached = _ANSWERABLE.get(key)
+    if cached is not None:
+        return cached
+    version = SurveyVersion.objects.filter(
+        pk=version_id, survey_id=survey_id, status__in=[VersionStatus.PUBLISHED, VersionStatus.RETIRED]
+    ).first()
+    if version is not None:
+        if len(_ANSWERABLE) >= _ANSWERABLE_MAX:
+            _ANSWERABLE.clear()
+        _ANSWERABLE[key] = version
+    return version
+
+
+def forget_answerable_versions(**_kwargs: Any) -> None:
+    """Signal receiver: drop every cached version (saves and deletes of versions are rare)."""
+    _ANSWERABLE.clear()
