@@ -10,7 +10,7 @@ tier, and three rules that exercise every kind of condition and action the issue
   (text models run on the comment) → tag ``angry``;
 - ``gold-unhappy``: gold or platinum customer with CSAT ≤ 2 → put on the ``vip`` re-survey list.
 
-``--n`` responses (NPS uniform 0–10, about one in three with a comment drawn from real-looking
+``--n`` responses (NPS spread as a service business sees it, 25 % detractors; about one in three with a comment drawn from real-looking
 Chinese and English complaints and praise) are written directly, with no evaluation queued. Then:
 
 1. **batch**: evaluation tasks of 1,000 ids each are enqueued, one ``manyi worker`` is started and
@@ -35,6 +35,8 @@ from typing import Any
 from ._harness import ROOT, Site, add_common_args, dbs_from_arg, emit, exit_on_sigterm, log, machine, site_for
 
 TARGET_PER_MINUTE = 10_000
+# A service business's usual spread: about a quarter detractors (0–6), a third passives, the rest promoters.
+NPS_WEIGHTS = (2, 1, 1, 2, 2, 3, 14, 12, 20, 20, 23)
 COMMENTS = [
     "排队等了一个小时，太过分了",
     "服务员态度很差，我要投诉",
@@ -197,7 +199,7 @@ def _inner_setup(n: int, per_task: bool) -> dict[str, Any]:
                 language="zh-hans",
                 started_at=at,
                 submitted_at=at,
-                nps=rng.randint(0, 10),
+                nps=rng.choices(range(11), weights=NPS_WEIGHTS)[0],
                 csat=rng.randint(1, 5),
                 ces=rng.randint(1, 7),
                 comment=comment,
