@@ -16,6 +16,8 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from tests.cases.probes import case_probes
+
 from .conftest import A_MARK, C_LEAKS, C_SECRET, World, login
 
 NAMESPACE = "console"
@@ -82,8 +84,8 @@ def probes(w: World) -> dict[str, tuple[list[dict[str, int]], list[dict[str, int
             [{"pk": c.response.pk}],
         ),
         "console:feedback_detail": ([{"pk": a.feedback.pk}], [{"pk": c.feedback.pk}]),
-        "console:case_detail": ([{"pk": a.case.pk}], [{"pk": c.case.pk}]),
         "console:customer_detail": ([{"pk": a.customer.pk}], [{"pk": c.customer.pk}]),
+        **case_probes(w, C_SECRET),
     }
 
 

@@ -59,24 +59,32 @@ def _event(case: Case, kind: str, *, actor: Any = None, now: datetime, **fields:
 def notify_people(
     event: str, *, recipients: Sequence[Any], subject: str, body: str, context: dict[str, Any], case: Case
 ) -> bool:
-    """Hand a notification to manyi.notifications; False when it could not be handed over.
+    """Hand a notification to manyi.notifications inside the caller's transaction (it delivers
+    after commit); False when it could not be handed over.
 
-    The case's own state (an escalation row, an assignment) is written whatever happens here:
-    notifying is the notifications app's job, and its delivery log records failures.
+    People get e-mail; the unit's webhook and chat-bot endpoints subscribed to ``event`` get it too,
+    so an event with no recipients still reaches them. The case's own state (an escalation row, an
+    assignment) is written whatever happens here: notifying is the notifications app's job, and its
+    delivery log records failures.
     """
     people = [p for p in recipients if p is not None]
-    if not people:
-        return False
     try:
         from manyi.notifications.actions import notify
     except ImportError:
         log.warning("cases: notifications app has no notify(); %s for case %s not sent", event, case.pk)
         return False
     try:
-        notify(
-            event, recipients=people, subject=subject, body=body, context=context, unit=case.unit, case=case
-        )
-    except Exception:  # a notifier's failure must never undo the case change that caused it
+        with transaction.atomic():  # a savepoint: a notifier's failure never undoes the case change
+            notify(
+                event,
+                recipients=people,
+                subject=subject,
+                body=body,
+                context={"case_id": case.pk, "status": case.status, "priority": case.priority, **context},
+                unit=case.unit,
+                case=case,
+            )
+    except Exception:
         log.exception("cases: notify(%s) failed for case %s", event, case.pk)
         return False
     return True
@@ -235,6 +243,14 @@ def _create_case(
         to_status=CaseStatus.NEW,
         data={"rule_version_id": case.rule_version_id, "sla_policy_id": policy.pk if policy else None},
     )
+    notify_people(
+        "case.opened",
+        recipients=[],
+        subject=_("Case {id} opened: {title}").format(id=case.pk, title=case.title),
+        body=case.title,
+        context={"source": case.source, "rule_version_id": case.rule_version_id},
+        case=case,
+    )
     routing = queries.routing_for(unit)
     if routing is not None and routing[0] == "round_robin" and routing[1] is not None:
         _assign(case, _round_robin_pick(routing[1]), actor=None, now=now, how="round_robin", team=routing[1])
@@ -294,18 +310,16 @@ def _assign(
         to_status=case.status,
         data={"from": previous, "to": assignee.pk, "how": how, "username": assignee.get_username()},
     )
-    if actor is None or actor.pk != assignee.pk:
-        subject = _("Case {id} is yours: {title}").format(id=case.pk, title=case.title)
-        transaction.on_commit(
-            lambda: notify_people(
-                "case.assigned",
-                recipients=[assignee],
-                subject=subject,
-                body=subject,
-                context={"case_id": case.pk, "how": how},
-                case=case,
-            )
-        )
+    subject = _("Case {id} is yours: {title}").format(id=case.pk, title=case.title)
+    notify_people(
+        "case.assigned",
+        # Someone who takes a case themselves needs no e-mail about it; endpoints still hear of it.
+        recipients=[] if actor is not None and actor.pk == assignee.pk else [assignee],
+        subject=subject,
+        body=subject,
+        context={"how": how, "assignee": assignee.get_username()},
+        case=case,
+    )
 
 
 @transaction.atomic
@@ -430,6 +444,18 @@ def _set_status(
         body=body,
         data=data or {},
     )
+    if to in DONE_STATUSES:
+        cause = case.root_cause
+        notify_people(
+            "case.resolved" if to == CaseStatus.RESOLVED else "case.closed",
+            recipients=[],
+            subject=_("Case {id} is {status}: {title}").format(
+                id=case.pk, status=case.get_status_display(), title=case.title
+            ),
+            body=case.title,
+            context={"root_cause": cause.code if cause else None, "resolution": case.resolution},
+            case=case,
+        )
     return fields
 
 
@@ -697,6 +723,14 @@ def do_reopen(case: Case, *, actor: Any = None, reason: str = "", now: datetime 
         body=reason,
         data={"reopen": case.reopen_count},
     )
+    notify_people(
+        "case.reopened",
+        recipients=[case.assignee] if case.assignee_id else [],
+        subject=_("Case {id} was reopened: {title}").format(id=case.pk, title=case.title),
+        body=reason,
+        context={"reopen_count": case.reopen_count},
+        case=case,
+    )
     return case
 
 
@@ -830,28 +864,16 @@ def escalate_case(
             subject = _("Case {id} at {level}% of its {clock} target: {title}").format(
                 id=case.pk, level=level, clock=str(label).lower(), title=case.title
             )
-            esc_id = esc.pk
-            recipients = list(people)
-
-            def send(
-                esc_id: int = esc_id,
-                recipients: list[Any] = recipients,
-                subject: str = subject,
-                track: str = track,
-                level: int = level,
-            ) -> None:
-                ok = notify_people(
-                    f"case.escalation.{level}",
-                    recipients=recipients,
-                    subject=subject,
-                    body=subject,
-                    context={"case_id": case.pk, "track": track, "level": level},
-                    case=case,
-                )
-                if ok:
-                    CaseEscalation.objects.filter(pk=esc_id).update(notified=True)
-
-            transaction.on_commit(send)
+            if notify_people(
+                "case.escalated",
+                recipients=people,
+                subject=subject,
+                body=subject,
+                context={"track": track, "level": level, "due_at": at.isoformat()},
+                case=case,
+            ):
+                esc.notified = True
+                esc.save(update_fields=["notified"])
         _schedule(case, cal)
         case.save(update_fields=["escalation_level", "next_escalation_at"])
     return fired

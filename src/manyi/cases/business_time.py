@@ -215,5 +215,5 @@ def resume_due(cal: Calendar, due: datetime, paused_at: datetime, resumed_at: da
     """
     left = business_seconds(cal, paused_at, due)
     if left >= 0:
-        return add_business(cal, resumed_at, left) if left > 0 else max(_aware(due), _aware(resumed_at))
+        return add_business(cal, resumed_at, left)
     return add_business(cal, due, business_seconds(cal, paused_at, resumed_at))

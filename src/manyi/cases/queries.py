@@ -194,9 +194,60 @@ def user_units(user: Any) -> list[OrgUnit]:
     ]
 
 
+WORKING_ROLES = (Role.ADMIN, Role.CX_MANAGER, Role.UNIT_MANAGER, Role.AGENT)
+
+
 def can_work_case(user: Any, case: Case) -> bool:
-    """True when the staff member's roles cover the case's unit."""
-    return Case.objects.visible_to(user).filter(pk=case.pk).exists()
+    """True when the staff member holds a working role (not viewer or analyst) covering the case's unit."""
+    if not getattr(user, "is_active", False):
+        return False
+    if getattr(user, "is_superuser", False):
+        return True
+    return RoleAssignment.objects.filter(
+        user=user, role__in=WORKING_ROLES, unit_id__in=_units_up(case.unit), unit__is_active=True
+    ).exists()
+
+
+def staff_in_scope(user: Any) -> list[Any]:
+    """Active staff holding a working role somewhere in the user's scope (for assignment lists)."""
+    from manyi.org.scoping import scope_paths
+
+    paths = scope_paths(user)
+    qs = RoleAssignment.objects.filter(role__in=WORKING_ROLES, user__is_active=True)
+    if paths is not None:
+        cond = Q(pk__in=[])
+        for p in paths:
+            cond |= Q(unit__path__startswith=p)
+        qs = qs.filter(cond)
+    User = get_user_model()
+    return list(User.objects.filter(pk__in=qs.values("user_id")).order_by("username"))
+
+
+def configurable_units(user: Any) -> list[OrgUnit]:
+    """Units where the user may set SLA policies and calendars: under their admin or CX manager roles."""
+    qs = OrgUnit.objects.filter(is_active=True)
+    if not getattr(user, "is_superuser", False):
+        paths = list(
+            RoleAssignment.objects.filter(user=user, role__in=[Role.ADMIN, Role.CX_MANAGER]).values_list(
+                "unit__path", flat=True
+            )
+        )
+        if not paths:
+            return []
+        cond = Q(pk__in=[])
+        for p in paths:
+            cond |= Q(path__startswith=p)
+        qs = qs.filter(cond)
+    return list(qs.order_by("path"))
+
+
+def countdown(case: Case, now: datetime) -> tuple[str, float | None, datetime | None]:
+    """(SLA state, seconds until the nearest running deadline (negative when overdue), that deadline)."""
+    state = sla_state(case, now)
+    due = next_due(case)
+    if due is None or state in (SlaState.PAUSED, SlaState.DONE):
+        return state, None, due
+    return state, (due - now).total_seconds(), due
 
 
 def can_configure(user: Any, unit: OrgUnit | None = None) -> bool:

@@ -30,8 +30,7 @@ urlpatterns = [
     path("responses/<int:pk>/", views.response_detail, name="response_detail"),
     path("feedback/", views.feedback_list, name="feedback_list"),
     path("feedback/<int:pk>/", views.feedback_detail, name="feedback_detail"),
-    path("cases/", views.case_list, name="case_list"),
-    path("cases/<int:pk>/", views.case_detail, name="case_detail"),
+    path("cases/", include("manyi.console.urls_cases")),
     path("customers/<int:pk>/", views.customer_detail, name="customer_detail"),
     path("notifications/", include("manyi.console.urls_notifications")),
 ]

@@ -13,7 +13,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import get_language
 
-from manyi.cases.models import Case
 from manyi.customers.models import Customer
 from manyi.feedback.models import FeedbackRecord
 from manyi.org.models import OrgUnit
@@ -158,23 +157,6 @@ def feedback_detail(request: HttpRequest, pk: int) -> HttpResponse:
     record = get_object_or_404(FeedbackRecord.objects.visible_to(request.user).select_related("unit"), pk=pk)
     ctx = {"f": record, **queries.feedback_context(request.user, record), "lang": _lang()}
     return render(request, "console/feedback_detail.html", ctx)
-
-
-@login_required
-def case_list(request: HttpRequest) -> HttpResponse:
-    qs = (
-        Case.objects.visible_to(request.user)
-        .select_related("unit", "assignee")
-        .order_by("-created_at", "-id")
-    )
-    return render(request, "console/case_list.html", {"page": _page(request, qs), "lang": _lang()})
-
-
-@login_required
-def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    case = get_object_or_404(Case.objects.visible_to(request.user).select_related("unit", "assignee"), pk=pk)
-    ctx = {"c": case, **queries.case_context(request.user, case), "lang": _lang()}
-    return render(request, "console/case_detail.html", ctx)
 
 
 @login_required

@@ -332,6 +332,19 @@ STATUS_BY_AGE = (  # (younger than N days, probabilities in CASE_STATUSES order)
     (1e9, (0.0, 0.0, 0.02, 0.02, 0.06, 0.90)),
 )
 PRIORITIES = ("low", "normal", "high", "urgent")
+CASE_ROOT_CAUSE = {  # theme -> second-level root cause of the default taxonomy
+    "wait": "process-waiting",
+    "staff": "people-attitude",
+    "clean": "environment-cleanliness",
+    "price": "product-price",
+    "quality": "product-quality",
+    "environment": "environment-noise",
+    "parking": "environment-access",
+    "membership": "policy-membership",
+    "app": "system-app",
+}
+CASE_RESOLUTIONS = ("apology", "explanation", "fix", "refund", "compensation")
+CASE_RESOLUTION_SHARE = (0.30, 0.25, 0.20, 0.05, 0.20)
 SLA_HOURS = ((48, 168), (24, 72), (4, 48), (2, 24))
 
 FB_CHANNELS = ("phone", "counter", "web_form", "email", "review", "social")
@@ -1547,6 +1560,19 @@ class _Builder:
                 assignee.append(pool[0])
             else:
                 assignee.append(pool[int(pick[i] * 1000) % len(pool)])
+        # Resolved and closed cases carry what closing requires: a root cause (by theme) and a
+        # resolution, a fifth of them compensated; worked cases record their first response.
+        from manyi.cases.models import RootCause
+
+        cause_ids = dict(RootCause.objects.values_list("code", "pk"))
+        by_theme = [cause_ids.get(CASE_ROOT_CAUSE.get(t, "process-handoff")) for t in (*THEMES, "")]
+        cause = np.array(by_theme, dtype=object)[np.where(theme >= 0, theme, len(THEMES))]
+        resolution = rng.choice(len(CASE_RESOLUTIONS), size=nr + nf, p=CASE_RESOLUTION_SHARE)
+        amount = np.round(rng.choice((20.0, 50.0, 88.0, 100.0, 200.0), size=nr + nf), 2)
+        compensated = done & (np.array(CASE_RESOLUTIONS)[resolution] == "compensation")
+        answered = status >= 2
+        answer_s = np.minimum(hours * 900, np.maximum(age_days, 0) * 86400 * 0.5)
+        first_answer = created + answer_s.astype(np.int64)
         titles: list[str] = []
         for i in range(nr + nf):
             zh, en = THEME_LABEL[THEMES[theme[i]]] if theme[i] >= 0 else ("其他", "Other")
@@ -1591,11 +1617,17 @@ class _Builder:
                 self.stamps(created + sla[:, 1]),
                 self.stamps(created),
                 _objects(np.array(self.stamps(closed), dtype=object), done),
+                _objects(np.array(self.stamps(closed), dtype=object), done),
+                _objects(np.array(self.stamps(first_answer), dtype=object), answered),
+                _objects(cause, done),
+                np.where(done, np.array(CASE_RESOLUTIONS, dtype=object)[resolution], "").tolist(),
+                [str(a) if ok else None for a, ok in zip(amount.tolist(), compensated.tolist(), strict=True)],
                 strict=True,
             )
         )
         fields = ("unit", "response", "feedback", "customer", "title", "status", "priority", "assignee",
-                  "first_response_due", "resolution_due", "created_at", "closed_at")  # fmt: skip
+                  "first_response_due", "resolution_due", "created_at", "closed_at", "resolved_at",
+                  "first_responded_at", "root_cause", "resolution", "compensation_amount")  # fmt: skip
         self.insert(Case, fields, rows)
         self.say(f"cases: {nr + nf:,} ({int((status < 4).sum()):,} open)")
 
