@@ -105,13 +105,13 @@ def _channel_of(response: Any, feedback: Any) -> str:
     return ""
 
 
-def _apply_policy(case: Case, policy: SlaPolicy | None, start: datetime) -> None:
+def _apply_policy(case: Case, policy: SlaPolicy | None, start: datetime, cal: Calendar | None = None) -> None:
     case.sla_policy = policy
     if policy is None:
         case.first_response_target = case.resolution_target = None
         case.first_response_due = case.resolution_due = None
         return
-    cal = _calendar(case)
+    cal = cal or _calendar(case)
     case.first_response_target = int(policy.first_response_hours * 3600)
     case.resolution_target = int(policy.resolution_hours * 3600)
     case.first_response_due = add_business(cal, start, case.first_response_target)
@@ -234,7 +234,8 @@ def _create_case(
         rule_version_id=getattr(opened_by_rule, "pk", None),
     )
     policy = sla_policy or queries.policy_for(unit, priority, _channel_of(response, feedback))
-    _apply_policy(case, policy, now)
+    cal = _calendar(case) if policy is not None else None
+    _apply_policy(case, policy, now, cal)
     case.save()
     _event(
         case,
@@ -258,7 +259,7 @@ def _create_case(
         managers = queries.unit_managers(unit)
         if managers:
             _assign(case, managers[0], actor=None, now=now, how="manager")
-    _schedule(case)
+    _schedule(case, cal)
     case.save(update_fields=["next_escalation_at"])
     return case
 

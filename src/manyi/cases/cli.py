@@ -171,6 +171,9 @@ def holidays_load(
         n = load_holidays(Holiday, file)
     except HolidayFileError as exc:
         raise _fail(str(exc)) from None
+    from manyi.cases.queries import forget_holidays
+
+    forget_holidays()
     sys.stdout.write(json.dumps({"days": n}) + "\n")
 
 

@@ -3,6 +3,7 @@ queries and the recovery metrics per unit and agent."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -44,15 +45,30 @@ def calendar_record_for(unit: OrgUnit) -> BusinessCalendar | None:
     return None
 
 
+# Holidays change once a year (``manyi cases holidays load``): each process keeps them a minute.
+_HOLIDAY_TTL = 60.0
+_holiday_cache: dict[str, tuple[float, tuple[frozenset[date], frozenset[date]]]] = {}
+
+
 def holidays(region: str) -> tuple[frozenset[date], frozenset[date]]:
     """(holidays, make-up workdays) of a holiday region."""
     if not region:
         return frozenset(), frozenset()
+    hit = _holiday_cache.get(region)
+    if hit is not None and time.monotonic() - hit[0] < _HOLIDAY_TTL:
+        return hit[1]
     off: set[date] = set()
     on: set[date] = set()
     for day, kind in Holiday.objects.filter(region=region).values_list("date", "kind"):
         (off if kind == HolidayKind.HOLIDAY else on).add(day)
-    return frozenset(off), frozenset(on)
+    result = (frozenset(off), frozenset(on))
+    _holiday_cache[region] = (time.monotonic(), result)
+    return result
+
+
+def forget_holidays() -> None:
+    """Drop the cached holidays (after loading new ones in this process)."""
+    _holiday_cache.clear()
 
 
 def calendar_for(unit: OrgUnit, cache: dict[int, Calendar] | None = None) -> Calendar:
