@@ -247,3 +247,36 @@ def test_reopening_needs_a_reason_and_restarts_the_resolution_clock(cw, normal_p
     assert reopened.status == CaseStatus.IN_PROGRESS
     assert reopened.reopen_count == 1 and reopened.closed_at is None and reopened.resolved_at is None
     assert reopened.resolution_due > MONDAY_10 + timedelta(days=1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_workers_opening_a_case_for_one_response_at_once_make_one_case(cw):
+    """Real threads, real connections: whoever loses the race gets the winner's case back."""
+    import threading
+
+    from django.db import connection
+
+    response = respond(cw.org, cw.customer, nps=0)
+    barrier = threading.Barrier(6)
+    results: list[tuple[int, bool]] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            barrier.wait(timeout=30)
+            case, created = actions.open_case(unit=cw.org.store_a, title="race", response=response)
+            results.append((case.pk, created))
+        except BaseException as exc:  # reported below with the others
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    assert len({pk for pk, _ in results}) == 1
+    assert sum(created for _, created in results) == 1
+    assert Case.objects.filter(response=response).count() == 1
