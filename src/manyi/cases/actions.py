@@ -30,6 +30,7 @@ from .choices import (
     EventKind,
     Priority,
     Resolution,
+    RoutingMode,
     SlaTrack,
 )
 from .models import BusinessCalendar, Case, CaseEscalation, CaseEvent, RootCause, SlaPolicy
@@ -253,9 +254,14 @@ def _create_case(
         case=case,
     )
     routing = queries.routing_for(unit)
-    if routing is not None and routing[0] == "round_robin" and routing[1] is not None:
-        _assign(case, _round_robin_pick(routing[1]), actor=None, now=now, how="round_robin", team=routing[1])
-    elif routing is None or routing[0] == "manager":
+    mode = routing[0] if routing is not None else RoutingMode.MANAGER
+    pick = None
+    if mode == RoutingMode.ROUND_ROBIN and routing is not None and routing[1] is not None:
+        pick = _round_robin_pick(routing[1])
+        if pick is not None:
+            _assign(case, pick, actor=None, now=now, how="round_robin", team=routing[1])
+    # The unit's manager by default, and when a round-robin team has nobody active.
+    if pick is None and mode != RoutingMode.MANUAL:
         managers = queries.unit_managers(unit)
         if managers:
             _assign(case, managers[0], actor=None, now=now, how="manager")
