@@ -66,6 +66,15 @@ def send_resurvey(case_id: int, now: datetime) -> bool:
     if not claimed:
         return False
     case = Case.objects.select_related("unit", "customer", "response__survey").get(pk=case_id)
+    try:
+        return _send(case, now)
+    except Exception as exc:  # never left "sending": the case says what went wrong
+        log.exception("cases: re-survey of case %s failed", case_id)
+        _finish(case, ResurveyStatus.FAILED, now, f"{type(exc).__name__}: {exc}"[:500])
+        return False
+
+
+def _send(case: Case, now: datetime) -> bool:
     customer = case.customer
     if customer is None:
         _finish(case, ResurveyStatus.SKIPPED, now, "no customer")
