@@ -518,10 +518,17 @@ def _pending(kind: str, model: Any, after: int, limit: int) -> list[int]:
 
 
 def enqueue_evaluation(kind: str, source_id: int) -> None:
-    """After the current transaction commits, evaluate one new source in the background."""
-    from .tasks import evaluate_sources
+    """After the current transaction commits, have the new source evaluated within about a second.
 
-    transaction.on_commit(lambda: evaluate_sources.enqueue(str(kind), [int(source_id)]))
+    Debounced per process (``core.queueing.enqueue_soon``): a burst of submissions enqueues one
+    catch-up run, not one task row per response, which kept the survey page's cost on PostgreSQL
+    from doubling. The catch-up evaluates everything not yet evaluated, this source included.
+    """
+    from manyi.core.queueing import enqueue_soon
+
+    from .tasks import catch_up_rules
+
+    transaction.on_commit(lambda: enqueue_soon(catch_up_rules))
 
 
 def evaluate_now(kind: str, ids: Sequence[int]) -> EvaluationReport:
