@@ -72,7 +72,9 @@ def test_a_failing_periodic_task_is_reported_and_the_others_still_run(monkeypatc
         def call(self):
             raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(periodic, "discover", lambda: [periodic.Periodic("tests.core.boom", Boom(), 60), *real[:1]])
+    monkeypatch.setattr(
+        periodic, "discover", lambda: [periodic.Periodic("tests.core.boom", Boom(), 60), *real[:1]]
+    )
     reports = periodic.run_due()
     assert reports[0]["ok"] is False and "disk on fire" in reports[0]["error"]
     assert reports[1]["ran"]
