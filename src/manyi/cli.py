@@ -346,6 +346,7 @@ app.add_typer(__import__("manyi.cases.cli", fromlist=["app"]).app, name="cases")
 # Command modules sit outside their packages so `manyi --help` loads neither Django nor NumPy.
 app.command("import")(__import__("manyi.integrations.import_cli", fromlist=["x"]).import_command)
 app.command("export")(__import__("manyi.integrations.export_cli", fromlist=["x"]).export_command)
+app.command("drivers")(__import__("manyi.analytics.drivers.cli", fromlist=["x"]).drivers_command)
 
 
 def main() -> None:
