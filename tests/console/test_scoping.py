@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.cases.probes import case_probes
+from tests.notifications.scoping import notification_probes
 
 from .conftest import A_MARK, C_LEAKS, C_SECRET, World, login
 
@@ -86,6 +87,7 @@ def probes(w: World) -> dict[str, tuple[list[dict[str, int]], list[dict[str, int
         "console:feedback_detail": ([{"pk": a.feedback.pk}], [{"pk": c.feedback.pk}]),
         "console:customer_detail": ([{"pk": a.customer.pk}], [{"pk": c.customer.pk}]),
         **case_probes(w, C_SECRET),
+        **notification_probes(w, A_MARK, C_SECRET),
     }
 
 

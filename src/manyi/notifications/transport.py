@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, quote, urlsplit, urlunsplit
 
 __all__ = [
     "AddressRefused",
@@ -182,7 +182,7 @@ def mask_url(url: str) -> str:
         parts = urlsplit(url)
     except ValueError:
         return "(invalid URL)"
-    query = urlencode([(k, "…") for k, _ in parse_qsl(parts.query, keep_blank_values=True)], safe="…")
+    query = "&".join(f"{quote(k, safe='')}=…" for k, _ in parse_qsl(parts.query, keep_blank_values=True))
     netloc = parts.hostname or ""
     if ":" in netloc:
         netloc = f"[{netloc}]"
