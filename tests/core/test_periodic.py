@@ -79,3 +79,8 @@ def test_a_failing_periodic_task_is_reported_and_the_others_still_run(monkeypatc
     assert reports[0]["ok"] is False and "disk on fire" in reports[0]["error"]
     assert reports[1]["ran"]
     assert PeriodicSchedule.objects.get(name="tests.core.boom").last_error.startswith("RuntimeError")
+
+
+def test_the_worker_scans_for_due_invitations_every_minute():
+    entries = {p.name: p.every for p in periodic.discover()}
+    assert entries["manyi.distribution.tasks.scan_invitations"] == 60
