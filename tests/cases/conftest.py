@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import translation
 
 from manyi.cases.actions import do_save_sla_policy
 from manyi.customers.models import Customer
@@ -33,6 +34,13 @@ def sh(y: int, m: int, d: int, hh: int = 0, mm: int = 0) -> datetime:
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Any:
+    """Messages are asserted in English, whatever the catalogues say in Chinese."""
+    with translation.override("en"):
+        yield
 
 
 @dataclass

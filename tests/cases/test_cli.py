@@ -69,7 +69,7 @@ def test_cases_list_filters_by_status_and_by_unit_subtree(cw):
 
 def test_cases_list_table_lists_each_case(cw):
     actions.open_case(unit=cw.org.store_a, title="a", feedback=complaint(cw.org))
-    result = run("cases", "list")
+    result = runner.invoke(app, ["cases", "list"], env={"COLUMNS": "200"}, catch_exceptions=False)
     assert result.exit_code == 0
     assert "sh-001" in result.stdout and "feedback" in result.stdout
     assert "1 cases" in result.stderr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -47,7 +49,7 @@ def test_the_inbox_tabs_show_mine_my_team_and_my_units(cw):
 
 def test_the_inbox_filters_by_sla_state_and_shows_a_countdown(cw, normal_policy):
     now = timezone.now()
-    late = open_one(cw, "long overdue", now=now - timezone.timedelta(days=20))
+    late = open_one(cw, "long overdue", now=now - timedelta(days=20))
     fresh = open_one(cw, "just in", now=now)
     client = login(cw.org.manager_a)
     page = client.get(reverse("console:case_list") + "?sla=breached").content.decode()
@@ -59,7 +61,8 @@ def test_bulk_assign_assigns_every_ticked_case(cw):
     a, b = open_one(cw, "a"), open_one(cw, "b")
     client = login(cw.org.manager_a)
     resp = client.post(
-        reverse("console:case_bulk_assign"), {"case": [a.pk, b.pk], "assignee": cw.agent_2.pk, "next": "tab=unit"}
+        reverse("console:case_bulk_assign"),
+        {"case": [a.pk, b.pk], "assignee": cw.agent_2.pk, "next": "tab=unit"},
     )
     assert resp.status_code == 302 and resp["Location"] == reverse("console:case_list") + "?tab=unit"
     assert set(Case.objects.values_list("assignee__username", flat=True)) == {"agent-2"}
@@ -89,15 +92,28 @@ def test_a_case_is_worked_and_closed_from_its_page(cw):
     client = login(cw.org.manager_a)
     url = reverse("console:case_detail", args=[case.pk])
     assert client.post(url, {"action": "transition", "to": "in_progress"}).status_code == 302
-    assert client.post(url, {"action": "contact", "body": "已致电致歉", "direction": "out", "channel": "phone"}).status_code == 302
+    assert (
+        client.post(
+            url, {"action": "contact", "body": "已致电致歉", "direction": "out", "channel": "phone"}
+        ).status_code
+        == 302
+    )
     assert client.post(url, {"action": "note", "body": "内部备注"}).status_code == 302
     cause = RootCause.objects.get(code="people-attitude")
     resp = client.post(
-        url, {"action": "close", "root_cause": cause.pk, "resolution": "compensation", "compensation_voucher": "VC-1"}
+        url,
+        {
+            "action": "close",
+            "root_cause": cause.pk,
+            "resolution": "compensation",
+            "compensation_voucher": "VC-1",
+        },
     )
     assert resp.status_code == 302
     case.refresh_from_db()
-    assert case.status == CaseStatus.CLOSED and case.root_cause == cause and case.compensation_voucher == "VC-1"
+    assert (
+        case.status == CaseStatus.CLOSED and case.root_cause == cause and case.compensation_voucher == "VC-1"
+    )
     page = client.get(url).content.decode()
     assert "已致电致歉" in page and "内部备注" in page and "Reopen" in page
 
@@ -116,13 +132,28 @@ def test_an_administrator_adds_an_sla_policy_and_a_store_manager_only_reads_it(c
     admin = login(cw.org.admin)
     resp = admin.post(
         reverse("console:case_sla_create"),
-        {"name": "Urgent", "unit": cw.org.company.pk, "priority": "urgent", "channel": "", "first_response_hours": "1", "resolution_hours": "8", "is_active": "on"},
+        {
+            "name": "Urgent",
+            "unit": cw.org.company.pk,
+            "priority": "urgent",
+            "channel": "",
+            "first_response_hours": "1",
+            "resolution_hours": "8",
+            "is_active": "on",
+        },
     )
     assert resp.status_code == 302, resp.content.decode()[:2000]
     policy = SlaPolicy.objects.get(name="Urgent")
     bad = admin.post(
         reverse("console:case_sla_edit", args=[policy.pk]),
-        {"name": "Urgent", "unit": cw.org.company.pk, "priority": "urgent", "first_response_hours": "8", "resolution_hours": "1", "is_active": "on"},
+        {
+            "name": "Urgent",
+            "unit": cw.org.company.pk,
+            "priority": "urgent",
+            "first_response_hours": "8",
+            "resolution_hours": "1",
+            "is_active": "on",
+        },
     )
     assert bad.status_code == 400
     assert "cannot be shorter than the first-response target" in bad.content.decode()
@@ -131,7 +162,12 @@ def test_an_administrator_adds_an_sla_policy_and_a_store_manager_only_reads_it(c
     assert page.status_code == 200 and "Only administrators and CX managers" in page.content.decode()
     refused = manager.post(
         reverse("console:case_sla_edit", args=[policy.pk]),
-        {"name": "Hacked", "unit": cw.org.company.pk, "first_response_hours": "100", "resolution_hours": "200"},
+        {
+            "name": "Hacked",
+            "unit": cw.org.company.pk,
+            "first_response_hours": "100",
+            "resolution_hours": "200",
+        },
     )
     assert refused.status_code == 403
     assert SlaPolicy.objects.get(pk=policy.pk).name == "Urgent"
@@ -141,7 +177,16 @@ def test_an_administrator_extends_the_root_cause_taxonomy(cw):
     admin = login(cw.org.admin)
     process = RootCause.objects.get(code="process")
     url = reverse("console:case_root_causes")
-    ok = admin.post(url, {"code": "process-queue", "name_zh": "排队", "name_en": "Queueing", "parent": process.pk, "is_active": "on"})
+    ok = admin.post(
+        url,
+        {
+            "code": "process-queue",
+            "name_zh": "排队",
+            "name_en": "Queueing",
+            "parent": process.pk,
+            "is_active": "on",
+        },
+    )
     assert ok.status_code == 302
     assert RootCause.objects.get(code="process-queue").parent == process
     bad = admin.post(url, {"code": "Bad Code", "name_zh": "x", "name_en": "x"})
@@ -156,9 +201,14 @@ def test_working_hours_are_edited_per_unit_with_exact_errors(cw):
     days = {f"day{d}": "" for d in range(1, 8)}
     bad = admin.post(url, {**days, "day1": "9-18-20", "holiday_region": "CN"})
     assert bad.status_code == 400 and "Monday: write spans like 09:00-12:00" in bad.content.decode()
-    ok = admin.post(url, {**days, "day1": "09:00-12:00, 13:00-18:00", "day6": "10:00-14:00", "holiday_region": "CN"})
+    ok = admin.post(
+        url, {**days, "day1": "09:00-12:00, 13:00-18:00", "day6": "10:00-14:00", "holiday_region": "CN"}
+    )
     assert ok.status_code == 302
-    assert BusinessCalendar.objects.get(unit=cw.org.store_a).hours["1"] == [["09:00", "12:00"], ["13:00", "18:00"]]
+    assert BusinessCalendar.objects.get(unit=cw.org.store_a).hours["1"] == [
+        ["09:00", "12:00"],
+        ["13:00", "18:00"],
+    ]
 
 
 def test_the_holiday_calendar_shows_spring_festival_and_make_up_days(cw):

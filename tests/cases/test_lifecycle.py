@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from manyi.cases import actions
 from manyi.cases.choices import CaseStatus, EventKind, Resolution, RoutingMode
@@ -227,8 +228,11 @@ def test_the_whole_lifecycle_is_logged_step_by_step(cw):
 
 def test_a_transition_off_the_lifecycle_is_refused_naming_the_allowed_ones(cw):
     case, _ = actions.open_case(unit=cw.org.store_a, title="x", feedback=complaint(cw.org))
-    with pytest.raises(
-        ValidationError, match="cannot become Resolved; it can become: In progress, Waiting for customer"
+    with (
+        translation.override("en"),
+        pytest.raises(
+            ValidationError, match="cannot become Resolved; it can become: In progress, Waiting for customer"
+        ),
     ):
         actions.do_transition(case, CaseStatus.RESOLVED)
 

@@ -22,7 +22,6 @@ pytestmark = pytest.mark.django_db
 def sms_file(settings, tmp_path):
     settings.MANYI_SMS_BACKEND = "file"
     settings.MANYI_SMS_FILE = tmp_path / "sms.jsonl"
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     return tmp_path / "sms.jsonl"
 
 

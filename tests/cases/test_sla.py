@@ -157,7 +157,7 @@ def test_the_escalation_ladder_notifies_assignee_then_unit_manager_then_region_m
     case.refresh_from_db()
     assert case.escalation_level == 150
     assert queries.sla_state(case, sh(2026, 11, 23, 16)) == "breached"
-    # The resolution clock (16 h) climbs its own ladder: 50 % Monday 18:00 ... 150 % Wednesday 16:00.
+    # The resolution clock (16 h) climbs its own ladder: 50 % Tuesday 09:00 ... 150 % Wednesday 16:00.
     assert actions.scan_sla(sh(2026, 11, 25, 16)) == 3
     assert CaseEscalation.objects.filter(case=case).count() == 6
     assert case.events.filter(kind=EventKind.ESCALATION).count() == 6
@@ -170,7 +170,9 @@ def test_a_first_response_stops_the_first_response_ladder(cw, normal_policy):
     case, _ = actions.open_case(unit=org.store_a, title="x", feedback=complaint(org), now=MONDAY_10)
     actions.do_log_contact(case, "已致电", actor=org.manager_a, now=sh(2026, 11, 23, 11))
     case.refresh_from_db()
-    assert case.next_escalation_at == sh(2026, 11, 23, 18)  # resolution at 50 %
+    # Resolution at 50 %: 8 of 16 working hours are used up at Monday's close, so the step falls due
+    # when work resumes, Tuesday 09:00 (the same business instant).
+    assert case.next_escalation_at == sh(2026, 11, 24, 9)
     assert actions.scan_sla(sh(2026, 11, 23, 17)) == 0
 
 
@@ -196,7 +198,7 @@ def test_a_reopened_case_climbs_the_ladder_again(cw, normal_policy):
         now=sh(2026, 11, 25, 17),
     )
     actions.do_reopen(case, reason="again", now=sh(2026, 11, 30, 10))
-    assert actions.scan_sla(sh(2026, 11, 30, 18)) == 1  # resolution at 50 % of a fresh 16 h
+    assert actions.scan_sla(sh(2026, 12, 1, 9)) == 1  # resolution at 50 % of a fresh 16 h
     assert CaseEscalation.objects.filter(case=case, cycle=1).count() == 1
 
 

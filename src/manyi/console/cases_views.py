@@ -397,8 +397,9 @@ def _save_policy(request: HttpRequest, policy: SlaPolicy | None) -> HttpResponse
 @login_required
 def case_sla_create(request: HttpRequest) -> HttpResponse:
     if not queries.configurable_units(request.user):
-        messages.error(request, _t("Only administrators and CX managers set SLA policies."))
-        return redirect("console:case_sla_list")
+        ctx = {"form": None, "policy": None, "can_edit": False, "lang": _lang()}
+        status = 403 if request.method == "POST" else 200
+        return render(request, "console/cases/sla_form.html", ctx, status=status)
     return _save_policy(request, None)
 
 
