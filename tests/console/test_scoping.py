@@ -20,6 +20,7 @@ from tests.cases.probes import case_probes
 from tests.notifications.scoping import notification_probes
 
 from .conftest import A_MARK, C_LEAKS, C_SECRET, World, login
+from .probes_builder import builder_probes, job_probes
 
 NAMESPACE = "console"
 
@@ -88,6 +89,8 @@ def probes(w: World) -> dict[str, tuple[list[dict[str, int]], list[dict[str, int
         "console:customer_detail": ([{"pk": a.customer.pk}], [{"pk": c.customer.pk}]),
         **case_probes(w, C_SECRET),
         **notification_probes(w, A_MARK, C_SECRET),
+        **builder_probes(w),
+        **job_probes(w),
     }
 
 
@@ -101,7 +104,8 @@ def ids_for(table: dict[str, Any], url: ConsoleUrl, side: int) -> list[dict[str,
 
 
 def assert_no_leak(resp: Any, url: str) -> None:
-    body = resp.content.decode(errors="replace")
+    raw = b"".join(resp.streaming_content) if resp.streaming else resp.content  # downloads too
+    body = raw.decode(errors="replace")
     for leak in C_LEAKS:
         assert leak not in body, f"{url} shows store C's data ({leak!r}) to the manager of store A"
 

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views
+from . import responses_views, views
 
 app_name = "console"
 urlpatterns = [
@@ -26,11 +26,15 @@ urlpatterns = [
         {"fmt": "png"},
         name="survey_link_qr_png",
     ),
-    path("responses/", views.response_list, name="response_list"),
-    path("responses/<int:pk>/", views.response_detail, name="response_detail"),
+    path("responses/", responses_views.response_list, name="response_list"),
+    path("responses/columns/", responses_views.response_columns, name="response_columns"),
+    path("responses/export/", responses_views.response_export, name="response_export"),
+    path("responses/<int:pk>/", responses_views.response_detail, name="response_detail"),
     path("feedback/", views.feedback_list, name="feedback_list"),
     path("feedback/<int:pk>/", views.feedback_detail, name="feedback_detail"),
     path("cases/", include("manyi.console.urls_cases")),
     path("customers/<int:pk>/", views.customer_detail, name="customer_detail"),
+    path("", include("manyi.console.urls_builder")),
+    path("", include("manyi.console.urls_jobs")),
     path("notifications/", include("manyi.console.urls_notifications")),
 ]

@@ -16,7 +16,6 @@ from django.utils.translation import get_language
 from manyi.customers.models import Customer
 from manyi.feedback.models import FeedbackRecord
 from manyi.org.models import OrgUnit
-from manyi.responses.models import Response
 from manyi.surveys.models import Survey
 from manyi.surveys.queries import survey_link_url
 
@@ -117,31 +116,6 @@ def survey_link_qr(request: HttpRequest, pk: int, link_pk: int, fmt: str) -> Htt
             f'attachment; filename="qr-{link.survey.slug}-{link.unit.code}.{fmt}"'
         )
     return response
-
-
-@login_required
-def response_list(request: HttpRequest) -> HttpResponse:
-    qs = (
-        Response.objects.visible_to(request.user)
-        .select_related("unit", "survey")
-        .order_by("-submitted_at", "-id")
-    )
-    return render(request, "console/response_list.html", {"page": _page(request, qs), "lang": _lang()})
-
-
-@login_required
-def response_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    response = get_object_or_404(
-        Response.objects.visible_to(request.user).select_related("unit", "survey", "version"), pk=pk
-    )
-    lang = _lang()
-    ctx = {
-        "r": response,
-        "answers": queries.answer_sheet(response, lang),
-        **queries.response_context(request.user, response),
-        "lang": lang,
-    }
-    return render(request, "console/response_detail.html", ctx)
 
 
 @login_required

@@ -26,7 +26,7 @@ class BodyLimitMiddleware:
             return error_response(
                 request, 400, "bad_content_length", _("The Content-Length header is not a number.")
             )
-        if size > self.limit:
+        if size > self.limit and not _view_allows(request, size):
             return error_response(
                 request,
                 413,
@@ -36,3 +36,14 @@ class BodyLimitMiddleware:
                 ),
             )
         return self.get_response(request)
+
+
+def _view_allows(request: HttpRequest, size: int) -> bool:
+    """True when the view for this path takes bigger bodies (file uploads set ``max_body_bytes``)."""
+    from django.urls import Resolver404, resolve
+
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return False
+    return size <= int(getattr(match.func, "max_body_bytes", 0))

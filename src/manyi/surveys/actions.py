@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import secrets
 from datetime import datetime
 from typing import Any
@@ -125,3 +126,67 @@ def do_create_link(
         channel=channel if kind != LinkKind.UNIT else "qr",
         expires_at=expires_at,
     )
+
+
+@transaction.atomic
+def do_change_draft(*, survey: Survey, change: Any) -> SurveyVersion:
+    """Apply ``change`` (a function of a copy of the latest definition) and store the result as the draft.
+
+    The latest version is read under a row lock, so two editors of one survey never lose each other's
+    change; after a publish the change starts a new draft from the published content.
+    """
+    latest = SurveyVersion.objects.select_for_update().filter(survey=survey).order_by("-number").first()
+    definition = copy.deepcopy(latest.definition) if latest is not None else {}
+    return do_edit_draft(survey=survey, definition=change(definition))
+
+
+@transaction.atomic
+def do_update_survey(*, survey: Survey, name: dict[str, str], languages: list[str] | None = None) -> Survey:
+    """Rename a survey (its name in each language) and, optionally, change the languages it is asked in."""
+    survey.name = {k: v for k, v in name.items() if v}
+    fields = ["name"]
+    if languages is not None:
+        if not languages:
+            raise SurveyError([_("A survey needs at least one language.")])
+        survey.languages = list(languages)
+        fields.append("languages")
+        if survey.fallback_language not in languages:
+            survey.fallback_language = languages[0]
+            fields.append("fallback_language")
+    survey.save(update_fields=fields)
+    return survey
+
+
+BATCH_MAX = 10_000
+
+
+@transaction.atomic
+def do_create_link_batch(
+    *,
+    survey: Survey,
+    unit: OrgUnit,
+    customers: list[Any] | None = None,
+    count: int = 0,
+    language: str = "",
+    expires_at: datetime | None = None,
+    channel: str = "link",
+) -> list[SurveyLink]:
+    """Single-use personal links: one per customer, or ``count`` anonymous ones (no customer attached)."""
+    n = len(customers) if customers else count
+    if n < 1 or n > BATCH_MAX:
+        raise SurveyError([_("A batch holds 1 to {max} links.").format(max=BATCH_MAX)])
+    links = [
+        SurveyLink(
+            token=new_token(),
+            survey=survey,
+            kind=LinkKind.PERSONAL,
+            unit=unit,
+            customer=customers[i] if customers else None,
+            language=language,
+            channel=channel,
+            expires_at=expires_at,
+        )
+        for i in range(n)
+    ]
+    SurveyLink.objects.bulk_create(links, batch_size=1000)
+    return links

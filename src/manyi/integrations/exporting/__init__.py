@@ -60,6 +60,9 @@ class ExportFilters:
     since: date | None = None
     until: date | None = None
     survey: str | None = None
+    #: The console's own filter parameters (``period``, ``unit`` id, ``channel``, …, see
+    #: ``manyi.console.filters``): the responses table exports exactly the set it shows.
+    console: dict[str, str] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in self.__dict__.items() if v}
@@ -106,6 +109,12 @@ def _queryset(kind: str, filters: ExportFilters, user: Any) -> Any:
 
     model: Any = {"responses": Response, "feedback": FeedbackRecord, "cases": Case}[kind]
     qs = model.objects.all() if user is None else model.objects.visible_to(user)
+    if filters.console is not None:
+        if kind != "responses":
+            raise ExportRefused("console filters select responses only")
+        from manyi.console.responses_queries import filtered_responses
+
+        qs, _query = filtered_responses(user, filters.console)
     time_field = {"responses": "submitted_at", "feedback": "occurred_at", "cases": "created_at"}[kind]
     if filters.unit:
         unit = OrgUnit.objects.filter(code=filters.unit).first()
@@ -132,11 +141,15 @@ def _queryset(kind: str, filters: ExportFilters, user: Any) -> Any:
     return qs
 
 
-def _spec(kind: str, qs: Any) -> Spec:
+def _spec(kind: str, qs: Any, user: Any = None) -> Spec:
     from ._columns import cases_spec, feedback_spec, responses_spec
 
     if kind not in KINDS:
         raise ExportRefused(f"unknown kind {kind!r}: choose from {', '.join(KINDS)}")
+    if kind == "responses" and user is not None:
+        from manyi.customers.models import Customer
+
+        return responses_spec(qs, Customer.objects.visible_to(user))
     build: dict[str, Callable[[Any], Spec]] = {
         "responses": responses_spec,
         "feedback": feedback_spec,
@@ -156,7 +169,7 @@ def prepare(
     from manyi.core.actions import do_audit
 
     with translation.override(language):
-        spec = _spec(kind, _queryset(kind, filters, user))
+        spec = _spec(kind, _queryset(kind, filters, user), user)
         header = [str(c.label) for c in spec.columns]
     do_audit(
         user,

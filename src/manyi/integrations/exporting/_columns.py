@@ -132,8 +132,12 @@ def _answer_columns(survey_ids: list[int]) -> list[tuple[Column, str]]:
     return out
 
 
-def responses_spec(qs: QuerySet[Response]) -> Spec:
-    """Responses with their answers pivoted to one column per answer code by the database itself."""
+def responses_spec(qs: QuerySet[Response], customers: QuerySet[Customer] | None = None) -> Spec:
+    """Responses with their answers pivoted to one column per answer code by the database itself.
+
+    ``customers`` are the customers the reader may see (None: all); a response by any other customer
+    (one from another store who answered here) is exported without the customer's details.
+    """
     survey_ids = list(qs.order_by().values_list("survey_id", flat=True).distinct())
     answers = _answer_columns(survey_ids)
     base = [
@@ -158,6 +162,10 @@ def responses_spec(qs: QuerySet[Response]) -> Spec:
 
     answer_table, response_table = qn(Answer._meta.db_table), qn(Response._meta.db_table)
     customer_table = qn(Customer._meta.db_table)
+    seen_sql, seen_params = "", ()
+    if customers is not None:
+        inner, seen_params = customers.order_by().values("id").query.sql_with_params()
+        seen_sql = f" AND c.id IN ({inner})"
 
     def query(
         as_text: bool, lo: int, hi: int, ids_sql: str, ids_params: tuple[Any, ...]
@@ -190,10 +198,10 @@ def responses_spec(qs: QuerySet[Response]) -> Spec:
             "c.external_id, c.name, c.phone, c.email, r.nps, r.csat, r.ces"
             + "".join(f", {x}" for x in outer_cols)
             + f" FROM {response_table} r JOIN ({ids_sql}) ids ON ids.id = r.id"
-            f" LEFT JOIN {customer_table} c ON c.id = r.customer_id"
+            f" LEFT JOIN {customer_table} c ON c.id = r.customer_id{seen_sql}"
             f" LEFT JOIN ({pivot}) a ON a.rid = r.id ORDER BY r.id"
         )
-        return sql, [*ids_params, *params]
+        return sql, [*ids_params, *seen_params, *params]
 
     def chunks(as_text: bool) -> Iterator[list[list[Any]]]:
         zones = Zones()

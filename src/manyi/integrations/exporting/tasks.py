@@ -55,6 +55,7 @@ def export_task(job_id: int) -> dict[str, Any]:
         since=date.fromisoformat(raw["since"]) if raw.get("since") else None,
         until=date.fromisoformat(raw["until"]) if raw.get("until") else None,
         survey=raw.get("survey"),
+        console=raw.get("console"),
     )
     folder = settings.DATA_DIR / "exports"
     folder.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,344 @@
+"""Reads for the responses table: filtered, keyset-paged, with the columns a staff member chose.
+
+Paging is by keyset on ``(submitted_at, id)`` — the column the table is sorted by has an index
+(alone and after ``unit`` and ``survey``) — so page 2,000 costs what page 1 costs, at any number of
+rows. OFFSET is never used. The total is counted up to :data:`COUNT_CAP` and shown as "10,000+"
+beyond that, which keeps the count cheap too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from manyi.cases.models import Case
+from manyi.customers.models import Customer
+from manyi.responses.models import Response
+
+from .filters import EARLIEST, PARAMS, ConsoleFilters, parse_filters
+from .models import StaffPreference
+
+PAGE_SIZES = (25, 50, 100, 200)
+DEFAULT_SIZE = 50
+COUNT_CAP = 10_000
+SORTS = ("-submitted", "submitted")
+ALL_TIME = "all"
+COLUMNS_KEY = "responses.columns"
+
+
+@dataclass(frozen=True)
+class TableColumn:
+    code: str
+    label: Any
+    numeric: bool = False
+
+
+COLUMNS: tuple[TableColumn, ...] = (
+    TableColumn("unit", gettext_lazy("Unit")),
+    TableColumn("survey", gettext_lazy("Survey")),
+    TableColumn("channel", gettext_lazy("Channel")),
+    TableColumn("language", gettext_lazy("Language")),
+    TableColumn("customer", gettext_lazy("Customer")),
+    TableColumn("nps", gettext_lazy("NPS"), numeric=True),
+    TableColumn("csat", gettext_lazy("CSAT"), numeric=True),
+    TableColumn("ces", gettext_lazy("CES"), numeric=True),
+    TableColumn("comment", gettext_lazy("Comment")),
+    TableColumn("case", gettext_lazy("Case")),
+)
+COLUMN_CODES = tuple(c.code for c in COLUMNS)
+DEFAULT_COLUMNS = ("unit", "survey", "nps", "csat", "ces", "comment")
+
+
+# --- filters ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TableQuery:
+    """The filters (the console's own parser), whether every date counts, and paging."""
+
+    filters: ConsoleFilters
+    all_time: bool
+    sort: str = "-submitted"
+    size: int = DEFAULT_SIZE
+    after: tuple[datetime, int] | None = None
+    before: tuple[datetime, int] | None = None
+    errors: tuple[str, ...] = ()
+
+    def filter_params(self) -> dict[str, str]:
+        """The filter part of the query string (no paging), as the export and the links reuse it."""
+        params = self.filters.params()
+        if self.all_time:
+            params = {k: v for k, v in params.items() if k not in ("period", "from", "to")}
+            params["period"] = ALL_TIME
+        return params
+
+
+def _first(params: Mapping[str, Any], name: str) -> str:
+    getter = getattr(params, "get", None)
+    value = getter(name) if getter is not None else None
+    if isinstance(value, list | tuple):
+        value = value[-1] if value else None
+    return "" if value is None else str(value).strip()[:64]
+
+
+_CURSOR = re.compile(r"^(\d{1,20})\.(\d{1,19})$")
+
+
+def parse_cursor(raw: str) -> tuple[datetime, int] | None:
+    """``<microseconds since 1970 UTC>.<id>`` → ``(submitted_at, id)``; None when malformed."""
+    m = _CURSOR.match(raw)
+    if not m:
+        return None
+    try:
+        when = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(m.group(1)))
+    except OverflowError:
+        return None
+    return when, int(m.group(2))
+
+
+def make_cursor(r: Response) -> str:
+    delta = r.submitted_at.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return f"{micros}.{r.pk}"
+
+
+def parse_table_query(user: Any, params: Mapping[str, Any], *, today: date | None = None) -> TableQuery:
+    """Read filters, sort, page size and cursor; never raises, every problem becomes a message."""
+    errors: list[str] = []
+    period = _first(params, "period")
+    given = {name: _first(params, name) for name in PARAMS}
+    all_time = period == ALL_TIME or not (period or given["from"] or given["to"])
+    if period == ALL_TIME:
+        for name in ("period", "from", "to"):
+            given.pop(name)
+    filters = parse_filters(user, {k: v for k, v in given.items() if v}, today=today)
+    if all_time and not filters.empty:
+        today = today or timezone.now().astimezone(UTC).date()
+        filters = dataclasses.replace(filters, date_from=EARLIEST, date_to=today + timedelta(days=1))
+    sort = _first(params, "sort") or "-submitted"
+    if sort not in SORTS:
+        errors.append(
+            _("Unknown sort “{value}”; the table sorts by submission time: {choices}.").format(
+                value=sort, choices=", ".join(SORTS)
+            )
+        )
+        sort = "-submitted"
+    size_raw = _first(params, "size")
+    size = DEFAULT_SIZE
+    if size_raw:
+        if size_raw.isdigit() and int(size_raw) in PAGE_SIZES:
+            size = int(size_raw)
+        else:
+            errors.append(
+                _("“size” must be one of {choices}, got “{value}”; showing {default} rows.").format(
+                    choices=", ".join(map(str, PAGE_SIZES)), value=size_raw, default=DEFAULT_SIZE
+                )
+            )
+    after = before = None
+    for name in ("after", "before"):
+        raw = _first(params, name)
+        if raw:
+            cursor = parse_cursor(raw)
+            if cursor is None:
+                errors.append(
+                    _("The page position “{value}” is not valid; showing the first page.").format(value=raw)
+                )
+            elif name == "after":
+                after = cursor
+            else:
+                before = cursor
+    return TableQuery(
+        filters=filters,
+        all_time=all_time,
+        sort=sort,
+        size=size,
+        after=after,
+        before=before if after is None else None,
+        errors=tuple(filters.errors) + tuple(errors),
+    )
+
+
+def filtered_responses(user: Any, params: Mapping[str, Any]) -> tuple[QuerySet[Response], TableQuery]:
+    """The responses the user may read that match the table's filters (unordered)."""
+    tq = parse_table_query(user, params)
+    return tq.filters.apply(Response.objects.visible_to(user)), tq
+
+
+# --- the page -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class TablePage:
+    rows: list[dict[str, Any]]
+    next_cursor: str | None
+    prev_cursor: str | None
+    count: int
+    count_capped: bool
+    query: TableQuery
+    columns: list[TableColumn] = field(default_factory=list)
+
+
+def _keyset(qs: QuerySet[Response], cursor: tuple[datetime, int], *, older: bool) -> QuerySet[Response]:
+    when, pk = cursor
+    if older:
+        return qs.filter(Q(submitted_at__lt=when) | Q(submitted_at=when, id__lt=pk))
+    return qs.filter(Q(submitted_at__gt=when) | Q(submitted_at=when, id__gt=pk))
+
+
+def table_page(user: Any, params: Mapping[str, Any], columns: list[str]) -> TablePage:
+    """One page of the table: rows in sort order, cursors to the pages around it, a capped count."""
+    base, tq = filtered_responses(user, params)
+    desc = tq.sort == "-submitted"
+    order = ("-submitted_at", "-id") if desc else ("submitted_at", "id")
+    reverse_order = ("submitted_at", "id") if desc else ("-submitted_at", "-id")
+    qs = base.select_related("unit", "survey")
+    backwards = tq.before is not None
+    if tq.after is not None:
+        qs = _keyset(qs, tq.after, older=desc).order_by(*order)
+    elif tq.before is not None:
+        qs = _keyset(qs, tq.before, older=not desc).order_by(*reverse_order)
+    else:
+        qs = qs.order_by(*order)
+    got = list(qs[: tq.size + 1])
+    more = len(got) > tq.size
+    got = got[: tq.size]
+    if backwards:
+        got.reverse()
+    has_next = more if not backwards else True
+    has_prev = (tq.after is not None) if not backwards else more
+    count = base.order_by()[: COUNT_CAP + 1].count()
+    chosen = [c for c in COLUMNS if c.code in columns]
+    return TablePage(
+        rows=_rows(user, got, columns),
+        next_cursor=make_cursor(got[-1]) if got and has_next else None,
+        prev_cursor=make_cursor(got[0]) if got and has_prev else None,
+        count=min(count, COUNT_CAP),
+        count_capped=count > COUNT_CAP,
+        query=tq,
+        columns=chosen,
+    )
+
+
+def _rows(user: Any, responses: list[Response], columns: list[str]) -> list[dict[str, Any]]:
+    """Rows for the template; customers and cases only where the reader may see them."""
+    customers: dict[int, Customer] = {}
+    if "customer" in columns:
+        ids = {r.customer_id for r in responses if r.customer_id}
+        customers = {c.pk: c for c in Customer.objects.visible_to(user).filter(pk__in=ids)}
+    cases: dict[int, Case] = {}
+    if "case" in columns:
+        for case in (
+            Case.objects.visible_to(user).filter(response_id__in=[r.pk for r in responses]).order_by("id")
+        ):
+            cases.setdefault(int(case.response_id or 0), case)
+    return [
+        {
+            "r": r,
+            "customer": customers.get(r.customer_id or 0),
+            "foreign_customer": bool(r.customer_id) and (r.customer_id not in customers),
+            "case": cases.get(r.pk),
+        }
+        for r in responses
+    ]
+
+
+# --- the column chooser -------------------------------------------------------------------------------
+
+
+def chosen_columns(user: Any) -> list[str]:
+    pref = StaffPreference.objects.filter(user_id=user.pk, key=COLUMNS_KEY).first()
+    if pref is None or not isinstance(pref.value, dict):
+        return list(DEFAULT_COLUMNS)
+    stored = [c for c in pref.value.get("columns", []) if c in COLUMN_CODES]
+    return stored or list(DEFAULT_COLUMNS)
+
+
+def clean_columns(values: list[str]) -> tuple[list[str], list[str]]:
+    """Known column codes in table order, and the unknown ones (for a message)."""
+    unknown = [v for v in values if v not in COLUMN_CODES]
+    return [c for c in COLUMN_CODES if c in values], unknown
+
+
+# --- the comment, with its aspects marked -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CommentPart:
+    """A piece of the comment; ``aspects`` is empty for text between marked clauses."""
+
+    text: str
+    aspects: tuple[str, ...] = ()
+    sentiment: str = ""
+
+
+@dataclass(frozen=True)
+class CommentReading:
+    parts: list[CommentPart]
+    aspects: list[dict[str, Any]]  # {"code", "name", "sentiment", "span"}
+    sentiment: str
+    score: float | None
+
+
+def read_comment(text: str, lang: str) -> CommentReading:
+    """The comment cut into parts, each clause that mentions an aspect marked with it and its sentiment.
+
+    Uses the same text analysis as the dashboard (``manyi.textanalytics``), run on the comment itself,
+    so what is marked is what the analysis counts.
+    """
+    if not text.strip():
+        return CommentReading([], [], "", None)
+    from manyi import textanalytics as ta
+
+    analysis = ta.analyze(text)
+    names = ta.default_taxonomy().names("zh" if lang == "zh-hans" else "en")
+    spans: list[tuple[int, int, str, str]] = []
+    for a in analysis.aspects:
+        start = text.find(a.span) if a.span else -1
+        length = len(a.span)
+        if start < 0 and a.term:
+            start = text.lower().find(a.term.lower())
+            length = len(a.term)
+        if start >= 0:
+            spans.append((start, start + length, a.aspect, a.sentiment))
+    spans.sort()
+    merged: list[tuple[int, int, list[str], str]] = []
+    for start, end, aspect, sentiment in spans:
+        if merged and start < merged[-1][1]:
+            last = merged[-1]
+            if aspect not in last[2]:
+                last[2].append(aspect)
+            merged[-1] = (last[0], max(last[1], end), last[2], last[3] or sentiment)
+        else:
+            merged.append((start, end, [aspect], sentiment))
+    parts: list[CommentPart] = []
+    pos = 0
+    for start, end, aspects, sentiment in merged:
+        if start > pos:
+            parts.append(CommentPart(text[pos:start]))
+        parts.append(CommentPart(text[start:end], tuple(names.get(x, x) for x in aspects), sentiment))
+        pos = end
+    if pos < len(text):
+        parts.append(CommentPart(text[pos:]))
+    return CommentReading(
+        parts=parts,
+        aspects=[
+            {
+                "code": a.aspect,
+                "name": names.get(a.aspect, a.aspect),
+                "sentiment": a.sentiment,
+                "span": a.span,
+            }
+            for a in analysis.aspects
+        ],
+        sentiment=analysis.sentiment.label,
+        score=analysis.sentiment.score,
+    )
