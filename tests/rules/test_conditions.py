@@ -62,12 +62,11 @@ def test_an_extra_key_and_a_missing_action_type_are_both_reported():
 
 
 def test_notify_without_recipients_and_two_case_actions_are_refused():
-    found = problems(
-        {"field": "nps", "op": "<=", "value": 6},
-        [{"type": "notify"}, {"type": "open_case"}, {"type": "open_case"}],
-    )
-    assert "actions[0]: notify needs roles or users to send to" in found
-    assert "actions: a rule opens at most one case: keep one open_case action" in found
+    leaf = {"field": "nps", "op": "<=", "value": 6}
+    assert problems(leaf, [{"type": "notify"}]) == ["actions[0]: notify needs roles or users to send to"]
+    assert problems(leaf, [{"type": "open_case"}, {"type": "open_case", "priority": "urgent"}]) == [
+        "actions: a rule opens at most one case: keep one open_case action"
+    ]
 
 
 def test_an_empty_group_and_no_actions_are_refused():

@@ -75,13 +75,13 @@ def test_saving_a_changed_condition_adds_a_version_to_the_history(org):
 @pytest.mark.django_db
 def test_the_editor_dry_run_shows_counts_and_writes_nothing(org):
     for n in (1, 2, 9):
-        submit(org.link_a, nps=n, comment=f"c{n}")
+        submit(org.link_a, nps=n, comment=f"评论{n}号")
     client = signed_in(org.admin)
     resp = client.post("/rules/new/", form(unit=org.company.pk, op="dry_run"))
     body = resp.content.decode()
     assert resp.status_code == 200
     assert "Would have matched 2: 2 of 3 responses" in body or "2 of 3" in body
-    assert "c1" in body and "c9" not in body
+    assert "评论1号" in body and "评论9号" not in body
     assert not Rule.objects.exists() and not RuleMatch.objects.exists()
 
 

@@ -194,3 +194,43 @@ def test_each_unit_has_a_qr_code_for_its_complaint_form(org):
     assert client.get(f"/units/{org.store_c.pk}/complaint-qr.svg").status_code == 404
     listing = client.get("/complaints/forms/").content.decode()
     assert "/c/sh-001" in listing and "/c/cd-001" not in listing
+
+
+@pytest.mark.django_db
+def test_an_export_of_complaint_emails_imports_with_a_mapping_and_links_known_senders(org, tmp_path):
+    import csv
+
+    from manyi.integrations.importing import import_file
+    from manyi.rules.actions import do_catch_up
+
+    known = Customer.objects.create(name="周女士", email="zhou@example.com", home_unit=org.store_a)
+    f = tmp_path / "mail.csv"
+    with f.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["邮件编号", "门店", "发件人", "收到时间", "正文"])
+        w.writerow(["m-1", "sh-001", "zhou@Example.COM", "2026-11-20 09:30", "你们的店员太过分了，我要投诉"])
+        w.writerow(["m-2", "sh-002", "stranger@example.org", "2026-11-20 10:00", "The bill was wrong"])
+        w.writerow(["m-3", "sh-002", "not-an-address", "2026-11-20 10:05", "?"])
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(
+        '[columns]\n"邮件编号" = "external_id"\n"门店" = "unit"\n"发件人" = "customer_email"\n'
+        '"收到时间" = "occurred_at"\n"正文" = "text"\n[defaults]\nchannel = "email"\ncategory = "email"\n',
+        encoding="utf-8",
+    )
+    errors = tmp_path / "errors.csv"
+    summary = import_file("feedback", f, mapping=mapping, errors=errors)
+    assert (summary.created, summary.rejected) == (2, 1)
+    assert "customer_email" in errors.read_text(encoding="utf-8-sig")
+    by_ext = {r.text: r for r in FeedbackRecord.objects.all()}
+    assert by_ext["你们的店员太过分了，我要投诉"].customer == known
+    assert by_ext["The bill was wrong"].customer is None
+    assert {r.channel for r in by_ext.values()} == {"email"}
+    # Imports write in bulk; the rules' catch-up evaluates them.
+    make_rule(
+        org.company,
+        {"field": "text.flags", "value": ["complaint", "anger"]},
+        [{"type": "open_case"}],
+        slug="angry-mail",
+    )
+    do_catch_up()
+    assert Case.objects.get().feedback.customer == known

@@ -121,16 +121,17 @@ class ActiveRule:
         return units.path.get(facts.unit_id, "").startswith(self.unit_path)
 
 
-_parsed: dict[int, RuleDefinition] = {}
+_parsed: dict[int, tuple[Any, Any, RuleDefinition]] = {}
 
 
 def parsed_version(version: RuleVersion) -> RuleDefinition:
-    """A version's definition, parsed once per process (versions never change)."""
+    """A version's definition, parsed once per process. Versions never change, but an id can come
+    back after a rolled-back transaction, so the cache is checked against the stored JSON."""
     got = _parsed.get(version.pk)
-    if got is None:
-        got = parse_definition(version.condition, version.actions)
+    if got is None or got[0] != version.condition or got[1] != version.actions:
+        got = (version.condition, version.actions, parse_definition(version.condition, version.actions))
         _parsed[version.pk] = got
-    return got
+    return got[2]
 
 
 def applies(kind: str, applies_to: str) -> bool:
