@@ -14,6 +14,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("s/", include("manyi.responses.urls")),
+    path("c/", include("manyi.rules.urls_public")),
     path("api/v1/", api.urls),
     path("", include("manyi.console.urls")),
 ]

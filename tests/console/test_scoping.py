@@ -18,6 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.cases.probes import case_probes
 from tests.notifications.scoping import notification_probes
+from tests.rules.probes import rule_probes
 
 from .conftest import A_MARK, C_LEAKS, C_SECRET, World, login
 from .probes_builder import builder_probes, job_probes
@@ -89,6 +90,7 @@ def probes(w: World) -> dict[str, tuple[list[dict[str, int]], list[dict[str, int
         "console:customer_detail": ([{"pk": a.customer.pk}], [{"pk": c.customer.pk}]),
         **case_probes(w, C_SECRET),
         **notification_probes(w, A_MARK, C_SECRET),
+        **rule_probes(w),
         **builder_probes(w),
         **job_probes(w),
     }

@@ -37,4 +37,5 @@ urlpatterns = [
     path("", include("manyi.console.urls_builder")),
     path("", include("manyi.console.urls_jobs")),
     path("notifications/", include("manyi.console.urls_notifications")),
+    path("", include("manyi.console.urls_rules")),
 ]

@@ -203,7 +203,7 @@ def do_record_feedback(
     language: str = "",
 ) -> FeedbackRecord:
     """Store a complaint, review or call note that arrived through an integration."""
-    return FeedbackRecord.objects.create(
+    record = FeedbackRecord.objects.create(
         unit=unit,
         channel=channel,
         occurred_at=occurred_at,
@@ -215,6 +215,10 @@ def do_record_feedback(
         rating=rating,
         language=language,
     )
+    from manyi.rules.actions import enqueue_evaluation
+
+    enqueue_evaluation("feedback", record.pk)
+    return record
 
 
 CLOSED_STATES = {CaseStatus.RESOLVED, CaseStatus.CLOSED}

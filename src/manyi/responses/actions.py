@@ -325,6 +325,9 @@ def _store_response(
 
             rid = response.pk
             transaction.on_commit(lambda: enrich_response.enqueue(rid))
+        from manyi.rules.actions import enqueue_evaluation
+
+        enqueue_evaluation("response", response.pk)
         from manyi.analytics.tasks import request_sync
 
         transaction.on_commit(request_sync)
