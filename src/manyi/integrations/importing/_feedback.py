@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from manyi.core.models import ExternalRef
 from manyi.customers.models import Customer
+from manyi.customers.normalize import normalize_email, normalize_phone
 from manyi.feedback.choices import FeedbackChannel, Severity
 from manyi.feedback.models import FeedbackRecord
 
@@ -24,7 +25,10 @@ from ._errors import ImportFailed, Reject, RowError
 
 REF_KIND = "feedback"
 REQUIRED = ("external_id", "channel", "unit", "occurred_at")
-OPTIONAL = ("customer_external_id", "touchpoint", "category", "severity", "rating", "text", "language")
+# An e-mail or a call note names its customer by address or number: customer_email/customer_phone
+# link it to a known customer (one the importer can read); an unknown sender is kept without one.
+OPTIONAL = ("customer_external_id", "customer_email", "customer_phone", "touchpoint", "category", "severity",
+            "rating", "text", "language")  # fmt: skip
 COMPARED = ("channel", "unit_id", "customer_id", "touchpoint", "category", "severity", "rating", "text",
             "language", "occurred_at")  # fmt: skip
 
@@ -35,6 +39,7 @@ class FeedbackRow:
     key: str
     customer_ext: str
     values: dict[str, Any] = field(default_factory=dict)
+    contact: tuple[str, str] = ("", "")  # (e-mail, phone), normalised
 
 
 class FeedbackImporter:
@@ -90,9 +95,13 @@ class FeedbackImporter:
         vals["rating"] = attempt("rating", _rating)
         vals["text"] = attempt("text", lambda v: c.max_len(c.text(v), 20000))
         vals["language"] = attempt("language", lambda v: c.language(c.text(v)) if c.text(v) else "")
+        email = attempt("customer_email", lambda v: _contact(normalize_email, c.text(v)))
+        phone = attempt("customer_phone", lambda v: _contact(normalize_phone, c.text(v)))
         if errors:
             return errors
-        return FeedbackRow(row=row, key=ext, customer_ext=cell("customer_external_id"), values=vals)
+        return FeedbackRow(
+            row=row, key=ext, customer_ext=cell("customer_external_id"), values=vals, contact=(email, phone)
+        )
 
     def write(self, records: list[FeedbackRow], *, dry_run: bool) -> Written:
         out = Written()
@@ -103,9 +112,14 @@ class FeedbackImporter:
                 (ext or "", pk)
                 for ext, pk in Customer.objects.filter(external_id__in=part).values_list("external_id", "id")
             )
+        by_contact = self._customers_by_contact([r.contact for r in records if not r.customer_ext])
         kept = []
         for r in records:
-            r.values["customer_id"] = customers.get(r.customer_ext) if r.customer_ext else None
+            r.values["customer_id"] = (
+                customers.get(r.customer_ext)
+                if r.customer_ext
+                else by_contact.get(r.contact[0]) or by_contact.get(r.contact[1])
+            )
             if r.customer_ext and r.values["customer_id"] is None:
                 out.errors.append(
                     RowError(
@@ -167,6 +181,31 @@ class FeedbackImporter:
         if changed:
             FeedbackRecord.objects.bulk_update(changed, list(COMPARED), batch_size=500)
         return out
+
+    def _customers_by_contact(self, contacts: list[tuple[str, str]]) -> dict[str, int]:
+        """Known customers by normalised e-mail and phone, among those the importer can read."""
+        emails = sorted({e for e, _p in contacts if e})
+        phones = sorted({p for _e, p in contacts if p})
+        if not emails and not phones:
+            return {}
+        qs = Customer.objects.all() if self.user is None else Customer.objects.visible_to(self.user)
+        found: dict[str, int] = {}
+        for field_name, values in (("email", emails), ("phone", phones)):
+            for part in c.chunks(values):
+                for value, pk in (
+                    qs.filter(**{f"{field_name}__in": part}).order_by("-id").values_list(field_name, "id")
+                ):
+                    found[value] = pk  # the oldest record wins (rows come newest first)
+        return found
+
+
+def _contact(normalize: Any, value: str) -> str:
+    if not value:
+        return ""
+    try:
+        return str(normalize(value))
+    except ValueError as exc:
+        raise Reject(str(exc)) from None
 
 
 def _required() -> Any:
