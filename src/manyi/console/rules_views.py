@@ -28,7 +28,7 @@ from manyi.rules import queries
 from manyi.rules.actions import do_save_rule
 from manyi.rules.choices import AppliesTo
 from manyi.rules.conditions import InvalidRule, Problem, parse_definition
-from manyi.rules.intake import StaffComplaintForm, do_record_staff_complaint
+from manyi.rules.intake import StaffComplaintForm, UnitChoiceField, do_record_staff_complaint
 from manyi.rules.models import Rule, RuleMatch
 
 QR_FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
@@ -60,9 +60,7 @@ class RuleForm(forms.Form):
         required=False,
         help_text=_("For the CLI; made from the name when empty."),
     )
-    unit = forms.ModelChoiceField(
-        label=_("Applies to the unit and its subtree"), queryset=OrgUnit.objects.none()
-    )
+    unit = UnitChoiceField(label=_("Applies to the unit and its subtree"), queryset=OrgUnit.objects.none())
     applies_to = forms.ChoiceField(label=_("Evaluated on"), choices=AppliesTo.choices, initial=AppliesTo.BOTH)
     position = forms.IntegerField(label=_("Order"), min_value=0, max_value=100000, initial=100)
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)

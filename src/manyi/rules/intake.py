@@ -47,6 +47,16 @@ REF_KIND = "complaint_form"
 URGENT_FLAGS = {"safety", "legal"}
 
 
+class UnitChoiceField(forms.ModelChoiceField):
+    """Units listed by their name in the page's language, with the code people type elsewhere."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        from django.utils.translation import get_language
+
+        indent = "\u00a0\u00a0" * max(0, obj.depth)
+        return f"{indent}{obj.display_name(get_language() or 'zh-hans')} ({obj.code})"
+
+
 class PublicComplaintForm(forms.Form):
     """What a customer fills in on a phone: what happened, and how to reach them if they want."""
 
@@ -160,7 +170,7 @@ def do_record_public_complaint(
 class StaffComplaintForm(forms.Form):
     """A complaint taken by phone or at the counter, typed in by a staff member."""
 
-    unit = forms.ModelChoiceField(label=_("Unit"), queryset=OrgUnit.objects.none())
+    unit = UnitChoiceField(label=_("Unit"), queryset=OrgUnit.objects.none())
     channel = forms.ChoiceField(label=_("Channel"), choices=STAFF_CHANNELS, initial=FeedbackChannel.PHONE)
     category = forms.CharField(
         label=_("Category"),
