@@ -125,8 +125,9 @@ def _store_is_current(engine: DuckDBEngine) -> bool:
     marks = dict(engine.con.execute("SELECT fact, last_id FROM sync_state").fetchall())
     newest_response = Response.objects.aggregate(m=Max("id"))["m"] or 0
     newest_answer = Answer.objects.aggregate(m=Max("id"))["m"] or 0
+    # Equal, not "at least": a store copied from another database (a higher watermark) is not ours.
     return (
-        int(marks.get("responses", -1)) >= newest_response and int(marks.get("answers", -1)) >= newest_answer
+        int(marks.get("responses", -1)) == newest_response and int(marks.get("answers", -1)) == newest_answer
     )
 
 
@@ -403,8 +404,8 @@ def distribution(f: ConsoleFilters, nps: QueryResult) -> list[Bucket]:
 
 
 def trend(
-    f: ConsoleFilters, metric: str, engine: Engine, scope: list[str] | None
-) -> tuple[list[Point], str, Estimate]:
+    f: ConsoleFilters, metric: str, engine: Engine, scope: list[str] | None, overall: Estimate
+) -> tuple[list[Point], str]:
     """The metric per day (per month for long ranges), every point with its interval; alerts marked.
 
     A point is an alert when its own interval says it differs from the whole period's figure:
@@ -417,21 +418,18 @@ def trend(
     filters = f.analytics_filters()
     if metric == "csi":
         by_period = _csi_by(run(_query("csi", filters, period=grain), engine, scope=scope), "period")
-        overall = _csi_by(run(_query("csi", filters), engine, scope=scope), None).get(
-            None, _empty_estimate("csi")
-        )
     else:
         result = run(_query(metric, filters, period=grain), engine, scope=scope)
         by_period = {r.period: r.estimate for r in result.rows}
-        overall = run(_query(metric, filters), engine, scope=scope).rows[0].estimate
     labels = sorted(k for k in by_period if k is not None)
     p_values: list[float | None] = []
     for label in labels:
         e = by_period[label]
-        if overall.value is None or e.value is None or not e.se or e.n < MIN_N:
+        se = _se_of(e)
+        if overall.value is None or e.value is None or not se or e.n < MIN_N:
             p_values.append(None)
         else:
-            p_values.append(math.erfc(abs(e.value - overall.value) / e.se / math.sqrt(2)))
+            p_values.append(math.erfc(abs(e.value - overall.value) / se / math.sqrt(2)))
     q: Any = benjamini_hochberg([math.nan if p is None else p for p in p_values]) if labels else []
     points = []
     for i, label in enumerate(labels):
@@ -450,7 +448,17 @@ def trend(
                 q_value=qv,
             )
         )
-    return points, grain, overall
+    return points, grain
+
+
+def _se_of(e: Estimate) -> float | None:
+    """The standard error, or (where it is 0, as for a day of only promoters) the one implied by
+    the interval, which the metrics package keeps honest at the edges (adjusted Wald, Wilson)."""
+    if e.se:
+        return e.se
+    if e.ci_low is not None and e.ci_high is not None and e.ci_high > e.ci_low:
+        return (e.ci_high - e.ci_low) / (2 * _z(CONFIDENCE))
+    return None
 
 
 def _bucket_days(label: str, grain: str, f: ConsoleFilters) -> tuple[date, date]:
@@ -631,7 +639,8 @@ def build(user: Any, f: ConsoleFilters, metric: str = "nps", prefer: str = "auto
         dash = Dashboard(filters=f, metric=metric, source=engine.dialect.name)
         dash.tiles, nps = tiles(f, engine, scope)
         dash.distribution = distribution(f, nps)
-        dash.trend, dash.trend_grain, dash.overall = trend(f, metric, engine, scope)
+        dash.overall = next(t.estimate for t in dash.tiles if t.metric == metric)
+        dash.trend, dash.trend_grain = trend(f, metric, engine, scope, dash.overall)
         dash.league_parent, dash.league = league(user, f, metric, engine, scope)
         dash.aspects = aspects(f, engine, scope)
     dash.comments = [] if f.empty else latest_comments(user, f)

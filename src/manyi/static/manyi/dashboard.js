@@ -5,6 +5,11 @@
   var FONT = '"Noto Sans CJK SC","Noto Sans SC","Source Han Sans SC","PingFang SC","Microsoft YaHei",system-ui,sans-serif';
   // Okabe–Ito: distinguishable with every common form of colour blindness.
   var OI = { blue: "#0072B2", orange: "#E69F00", sky: "#56B4E9", green: "#009E73", vermillion: "#D55E00", purple: "#CC79A7", grey: "#999999", black: "#000000" };
+  // Typing a date means a custom range: say so in the period picker.
+  ["f-from", "f-to"].forEach(function (id) {
+    var input = document.getElementById(id), period = document.getElementById("f-period");
+    if (input && period) input.addEventListener("change", function () { period.value = "custom"; });
+  });
   var source = document.getElementById("dashboard-data");
   if (!source || typeof echarts === "undefined") return;
   var data = JSON.parse(source.textContent);
