@@ -11,7 +11,8 @@ records the commit time of each event; the receiver records when each ``webhook-
 1. latency: N events, 0.2 s apart; arrival − commit per event (p50, p95, max);
 2. burst: B events at once; deliveries per second from the first commit to the last arrival;
 3. hanging: a second endpoint at the same store that never answers (it is cut at the 10 s timeout);
-   latency of the good endpoint's deliveries while the worker also serves the hanging one.
+   latency of the good endpoint's deliveries (N/2 events, 1 s apart) while the worker also serves
+   the hanging one: the first timeout holds the one worker 10 s, then the endpoint is paused.
 
 Prints JSON. Nothing here is a pass/fail test: the figures go to docs/notifications.md.
 """
@@ -88,8 +89,7 @@ def wait_for(arrivals: Arrivals, ids: list[str], timeout: float) -> None:
 
 
 def latencies(arrivals: Arrivals, commits: dict[str, float]) -> dict[str, Any]:
-    got = [arrivals.at[i] - t for i, t in commits.items() if i in arrivals.at]
-    got.sort()
+    got = sorted(arrivals.at[i] - t for i, t in commits.items() if i in arrivals.at)
     if not got:
         return {"n": len(commits), "arrived": 0}
     return {
@@ -119,7 +119,11 @@ def run_db(db: str, n: int, burst: int, keep: bool) -> dict[str, Any]:
             start_new_session=True,
         )
         try:
-            time.sleep(2)  # the worker's start-up
+            # Warm-up: wait until the worker has started and delivered one event.
+            warm = child(env, "notify", "1", "0")
+            wait_for(arrivals, list(warm), 120)
+            if not all(i in arrivals.at for i in warm):
+                raise RuntimeError("the worker delivered nothing within 120 s")
             commits = child(env, "notify", str(n), "0.2")
             wait_for(arrivals, list(commits), 30)
             result["latency"] = latencies(arrivals, commits)
@@ -139,7 +143,7 @@ def run_db(db: str, n: int, burst: int, keep: bool) -> dict[str, Any]:
             log(f"{db}: burst {result['burst']}")
 
             hang = child(env, "endpoint", f"http://127.0.0.1:{port}/hang")
-            commits = child(env, "notify", str(max(5, n // 5)), "1.0")
+            commits = child(env, "notify", str(max(10, n // 2)), "1.0")
             wait_for(arrivals, list(commits), 120)
             result["with_a_hanging_endpoint"] = latencies(arrivals, commits)
             log(f"{db}: with a hanging endpoint {result['with_a_hanging_endpoint']}")
