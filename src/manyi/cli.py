@@ -337,7 +337,12 @@ def check(
 
 app.command("metrics")(__import__("manyi.metrics.cli", fromlist=["metrics_command"]).metrics_command)
 app.add_typer(__import__("manyi.textanalytics.cli", fromlist=["text_app"]).text_app, name="text")
+# `manyi text enrich` needs Django, so it lives in the enrichment app, not in the pure package.
+__import__("manyi.textanalytics.cli", fromlist=["text_app"]).text_app.command("enrich")(
+    __import__("manyi.enrichment.cli", fromlist=["x"]).enrich_command
+)
 app.add_typer(__import__("manyi.analytics.cli", fromlist=["app"]).app, name="analytics")
+app.add_typer(__import__("manyi.alerts.cli", fromlist=["app"]).app, name="alerts")
 app.add_typer(__import__("manyi.integrations.cli", fromlist=["app"]).app, name="tokens")
 app.add_typer(__import__("manyi.distribution.cli", fromlist=["app"]).app, name="distribution")
 app.add_typer(__import__("manyi.notifications.cli", fromlist=["app"]).app, name="notifications")

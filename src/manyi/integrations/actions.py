@@ -215,6 +215,12 @@ def do_record_feedback(
         rating=rating,
         language=language,
     )
+    from manyi.analytics.tasks import request_sync
+    from manyi.enrichment.tasks import enrich_feedback
+
+    transaction.on_commit(request_sync)
+    if record.text.strip():
+        transaction.on_commit(lambda: enrich_feedback.enqueue(record.pk))
     from manyi.rules.actions import enqueue_evaluation
 
     enqueue_evaluation("feedback", record.pk)

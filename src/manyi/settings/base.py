@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "manyi.integrations",
     "manyi.rules",
     "manyi.analytics",
+    "manyi.alerts",
+    "manyi.enrichment",
     "manyi.notifications",
     # Only so the API docs page serves Swagger UI from our static files, never from a CDN.
     "ninja",

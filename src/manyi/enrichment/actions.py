@@ -1,0 +1,315 @@
+"""Writes: enrich one feedback record, the open-text answers of one response, or everything pending.
+
+Every write is idempotent: a text already enriched by the current model version is left alone, and
+re-enriching replaces the row's reading and its aspects in one transaction. "Pending" means a text
+with no enrichment yet, or one enriched by another model version (a new model re-enriches).
+
+The language of each text is detected from the text itself (a respondent's interface language says
+little about the language they write in).
+
+The response's comment is stored twice, as an open-text answer and as the survey feedback record
+made from it; it is enriched once, through the feedback record, so that counts do not double.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .choices import TextSource
+from .models import EnrichedAspect, TextEnrichment
+
+if TYPE_CHECKING:
+    from manyi.textanalytics import Analysis, Analyzer
+
+#: The ``model`` recorded on every enrichment; ``model_version`` is the analyzer's version string
+#: (both sentiment models and the aspect taxonomy).
+MODEL_NAME = "manyi-textanalytics"
+#: Texts handled per run of the periodic task (the backfill command runs until nothing is left).
+BATCH = 500
+
+_analyzer: Analyzer | None = None
+
+
+def analyzer() -> Analyzer:
+    """The shipped models and taxonomy, loaded once per process."""
+    global _analyzer
+    if _analyzer is None:
+        from manyi.textanalytics import Analyzer
+
+        _analyzer = Analyzer()
+    return _analyzer
+
+
+def current_version() -> str:
+    return analyzer().version
+
+
+def _write(
+    *,
+    source: str,
+    target: Any,
+    analysis: Analysis,
+    unit_id: int,
+    survey_id: int | None,
+    occurred_at: datetime,
+    version: str,
+) -> TextEnrichment:
+    values = {
+        "source": source,
+        "unit_id": unit_id,
+        "survey_id": survey_id,
+        "occurred_at": occurred_at,
+        "lang": analysis.lang,
+        "sentiment": analysis.sentiment.label,
+        "sentiment_score": float(analysis.sentiment.score),
+        "confidence": float(analysis.sentiment.confidence),
+        "keywords": list(analysis.keywords),
+        "flags": [f.as_dict() for f in analysis.flags],
+        "problems": list(analysis.problems),
+        "model": MODEL_NAME,
+        "model_version": version,
+        "enriched_at": timezone.now(),
+    }
+    key = {"feedback": target} if source == TextSource.FEEDBACK else {"answer": target}
+    with transaction.atomic():
+        enrichment, created = TextEnrichment.objects.update_or_create(**key, defaults=values)
+        if not created:
+            enrichment.aspects.all().delete()
+        EnrichedAspect.objects.bulk_create(
+            [
+                EnrichedAspect(
+                    enrichment=enrichment,
+                    aspect=a.aspect,
+                    sentiment=a.sentiment,
+                    score=float(a.score),
+                    span=a.span,
+                    term=a.term[:128],
+                )
+                for a in analysis.aspects
+            ]
+        )
+    return enrichment
+
+
+def do_enrich_feedback(feedback_id: int, *, force: bool = False) -> TextEnrichment | None:
+    """Enrich one feedback record's text (None when it has none); ``force`` re-reads it even when
+    the current model version already did."""
+    from manyi.feedback.models import FeedbackRecord
+
+    record = FeedbackRecord.objects.select_related("response").filter(pk=feedback_id).first()
+    if record is None or not record.text.strip():
+        return None
+    version = current_version()
+    existing = TextEnrichment.objects.filter(feedback_id=record.pk).first()
+    if existing is not None and existing.model_version == version and not force:
+        return existing
+    return _write(
+        source=TextSource.FEEDBACK,
+        target=record,
+        analysis=analyzer().analyze(record.text),
+        unit_id=record.unit_id,
+        survey_id=record.response.survey_id if record.response is not None else None,
+        occurred_at=record.occurred_at,
+        version=version,
+    )
+
+
+def open_text_codes(questions: list[dict[str, Any]]) -> set[str]:
+    """Answer codes of a survey version that hold free text: open questions and "other" boxes."""
+    from manyi.surveys.choices import QuestionType
+
+    codes = set()
+    for q in questions:
+        if q.get("type") == QuestionType.TEXT:
+            codes.add(q["code"])
+        codes.add(f"{q['code']}.other")
+    return codes
+
+
+def do_enrich_response_answers(response_id: int, *, force: bool = False) -> list[TextEnrichment]:
+    """Enrich the open-text answers of one response, except its comment (see the module docs)."""
+    from manyi.responses.models import Response
+
+    response = Response.objects.select_related("version").filter(pk=response_id).first()
+    if response is None:
+        return []
+    codes = open_text_codes(response.version.questions)
+    version = current_version()
+    done = []
+    answers = response.answers.filter(question_code__in=codes).exclude(text="").select_related("enrichment")
+    for answer in answers:
+        if not answer.text.strip() or answer.text == response.comment:
+            continue
+        existing = getattr(answer, "enrichment", None)
+        if existing is not None and existing.model_version == version and not force:
+            done.append(existing)
+            continue
+        done.append(
+            _write(
+                source=TextSource.ANSWER,
+                target=answer,
+                analysis=analyzer().analyze(answer.text),
+                unit_id=response.unit_id,
+                survey_id=response.survey_id,
+                occurred_at=response.submitted_at,
+                version=version,
+            )
+        )
+    return done
+
+
+@dataclass
+class EnrichReport:
+    """What a backfill did."""
+
+    feedback: int = 0
+    answers: int = 0
+    reenriched: int = 0
+    errors: list[str] = field(default_factory=list)
+    model_version: str = ""
+
+    @property
+    def total(self) -> int:
+        return self.feedback + self.answers + self.reenriched
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "feedback": self.feedback,
+            "answers": self.answers,
+            "reenriched": self.reenriched,
+            "total": self.total,
+            "errors": list(self.errors),
+            "model": MODEL_NAME,
+            "model_version": self.model_version,
+        }
+
+
+def _all_open_text_codes() -> set[str]:
+    from manyi.surveys.models import SurveyVersion
+
+    codes: set[str] = set()
+    for version in SurveyVersion.objects.only("definition"):
+        codes |= open_text_codes(version.questions)
+    return codes
+
+
+def pending_counts() -> dict[str, int]:
+    """Texts waiting: feedback and answers never enriched, and enrichments of another version."""
+    from manyi.feedback.models import FeedbackRecord
+
+    version = current_version()
+    return {
+        "feedback": FeedbackRecord.objects.filter(enrichment__isnull=True).exclude(text="").count(),
+        "answers": _missing_answers(_all_open_text_codes()).count(),
+        "stale": TextEnrichment.objects.exclude(model_version=version).count(),
+    }
+
+
+def _missing_answers(codes: set[str]) -> Any:
+    from manyi.responses.models import Answer
+
+    return (
+        Answer.objects.filter(enrichment__isnull=True, question_code__in=codes)
+        .exclude(text="")
+        .exclude(text=F("response__comment"))
+    )
+
+
+def do_enrich_pending(
+    *,
+    everything: bool = False,
+    limit: int | None = BATCH,
+    progress: Callable[[str], None] | None = None,
+) -> EnrichReport:
+    """Enrich what is pending (``everything``: re-read every text with the current models).
+
+    ``limit`` caps the texts of each kind handled in this call (None: all of them, as the backfill
+    command does). A text that fails is reported and the others go on.
+    """
+    from manyi.feedback.models import FeedbackRecord
+
+    say = progress or (lambda _m: None)
+    version = current_version()
+    report = EnrichReport(model_version=version)
+
+    def cap(qs: Any) -> Any:
+        return qs if limit is None else qs[:limit]
+
+    if everything:
+        stale_ids = list(cap(TextEnrichment.objects.order_by("id").values_list("id", flat=True)))
+    else:
+        stale_ids = list(
+            cap(
+                TextEnrichment.objects.exclude(model_version=version)
+                .order_by("id")
+                .values_list("id", flat=True)
+            )
+        )
+    for i, enrichment in enumerate(TextEnrichment.objects.filter(pk__in=stale_ids).order_by("id"), 1):
+        try:
+            if enrichment.feedback_id is not None:
+                do_enrich_feedback(enrichment.feedback_id, force=True)
+            else:
+                _reenrich_answer(enrichment.answer_id)
+            report.reenriched += 1
+        except Exception as exc:  # one bad text must not stop the batch
+            report.errors.append(f"enrichment {enrichment.pk}: {type(exc).__name__}: {exc}")
+        if i % 200 == 0:
+            say(f"text: re-enriched {i}/{len(stale_ids)}")
+
+    feedback_ids = list(
+        cap(
+            FeedbackRecord.objects.filter(enrichment__isnull=True)
+            .exclude(text="")
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+    )
+    for i, fid in enumerate(feedback_ids, 1):
+        try:
+            if do_enrich_feedback(fid) is not None:
+                report.feedback += 1
+        except Exception as exc:
+            report.errors.append(f"feedback {fid}: {type(exc).__name__}: {exc}")
+        if i % 200 == 0 or i == len(feedback_ids):
+            say(f"text: feedback {i}/{len(feedback_ids)} enriched")
+
+    response_ids = list(
+        cap(
+            _missing_answers(_all_open_text_codes())
+            .order_by("response_id")
+            .values_list("response_id", flat=True)
+            .distinct()
+        )
+    )
+    for i, rid in enumerate(response_ids, 1):
+        try:
+            before = TextEnrichment.objects.filter(answer__response_id=rid).count()
+            do_enrich_response_answers(rid)
+            report.answers += TextEnrichment.objects.filter(answer__response_id=rid).count() - before
+        except Exception as exc:
+            report.errors.append(f"response {rid}: {type(exc).__name__}: {exc}")
+        if i % 200 == 0 or i == len(response_ids):
+            say(f"text: answers of {i}/{len(response_ids)} responses enriched")
+    return report
+
+
+def _reenrich_answer(answer_id: int | None) -> None:
+    from manyi.responses.models import Answer
+
+    if answer_id is None:
+        return
+    answer = Answer.objects.filter(pk=answer_id).select_related("response").first()
+    if answer is None:
+        return
+    if answer.text.strip() and answer.text != answer.response.comment:
+        do_enrich_response_answers(answer.response_id, force=True)
+    else:  # the answer is empty now, or became the comment: its reading no longer stands
+        TextEnrichment.objects.filter(answer_id=answer_id).delete()
