@@ -9,6 +9,7 @@ and a p-value::
     >>> metrics.compare_nps(this_month.ltr, last_month.ltr)   # delta, interval, p-value
     >>> metrics.by_group(metrics.csat, df.q_csat, df.store)   # {store: Estimate}, vectorised
     >>> metrics.benjamini_hochberg([c.p_value for c in comparisons])
+    >>> metrics.detect_anomalies(weekly_values, weekly_ses, season=52)  # STL or SE control limits
 
 Units: NPS in points (−100..100), percentages in 0..100, means in scale units. Missing scores
 (NaN/None) are unanswered questions and left out; invalid ones raise :class:`ScoreError`. Survey
@@ -42,11 +43,14 @@ if TYPE_CHECKING:
     from ._results import Comparison as Comparison
     from ._results import Estimate as Estimate
     from ._sums import kish_effective_n as kish_effective_n
+    from ._trends import TrendPoint as TrendPoint
+    from ._trends import detect_anomalies as detect_anomalies
 
 __all__ = [
     "Comparison",
     "Estimate",
     "ScoreError",
+    "TrendPoint",
     "benjamini_hochberg",
     "by_group",
     "ces",
@@ -57,6 +61,7 @@ __all__ = [
     "csat",
     "csat_mean",
     "csi",
+    "detect_anomalies",
     "kish_effective_n",
     "mean_score",
     "nps",
@@ -67,6 +72,8 @@ _WHERE = {
     "Comparison": "_results",
     "Estimate": "_results",
     "ScoreError": "_errors",
+    "TrendPoint": "_trends",
+    "detect_anomalies": "_trends",
     "benjamini_hochberg": "_fdr",
     "by_group": "_groups",
     "ces": "_metrics",
