@@ -333,7 +333,7 @@ def _assign(
 def do_assign(case: Case, assignee: Any, *, actor: Any = None, now: datetime | None = None) -> Case:
     """Hand a case to a staff member whose roles cover its unit."""
     now = _now(now)
-    case = Case.objects.select_for_update().get(pk=case.pk)
+    case = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
     if case.status in DONE_STATUSES:
         raise ValidationError(
             _("A {status} case cannot be reassigned; reopen it first.").format(
@@ -358,7 +358,7 @@ def do_assign_round_robin(
 ) -> Case:
     """Hand a case to the next member of a team, in turn."""
     now = _now(now)
-    case = Case.objects.select_for_update().get(pk=case.pk)
+    case = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
     if not team.is_within(case.unit) and not case.unit.is_within(team):
         raise ValidationError({"team": _("The team must belong to the case's unit.")})
     pick = _round_robin_pick(team)
@@ -473,7 +473,7 @@ def do_transition(
     """Move a case along its lifecycle (not to closed, nor back from resolved or closed: see
     do_close and do_reopen)."""
     now = _now(now)
-    case = Case.objects.select_for_update().select_related("unit").get(pk=case.pk)
+    case = Case.objects.select_for_update(of=("self",)).select_related("unit").get(pk=case.pk)
     if to == CaseStatus.CLOSED:
         return do_close(case, actor=actor, now=now, note=note)
     if case.status in DONE_STATUSES and to not in DONE_STATUSES:
@@ -644,7 +644,7 @@ def _finish(
     now: datetime | None,
 ) -> Case:
     now = _now(now)
-    case = Case.objects.select_for_update().select_related("unit", "root_cause").get(pk=case.pk)
+    case = Case.objects.select_for_update(of=("self",)).select_related("unit", "root_cause").get(pk=case.pk)
     if case.status == to:
         raise ValidationError(
             {"status": _("The case is already {status}.").format(status=case.get_status_display())}
@@ -696,7 +696,7 @@ def _enqueue_resurvey(case_id: int) -> None:
 def do_reopen(case: Case, *, actor: Any = None, reason: str = "", now: datetime | None = None) -> Case:
     """Reopen a resolved or closed case: it goes back in progress with a fresh resolution clock."""
     now = _now(now)
-    case = Case.objects.select_for_update().select_related("unit").get(pk=case.pk)
+    case = Case.objects.select_for_update(of=("self",)).select_related("unit").get(pk=case.pk)
     if case.status not in DONE_STATUSES:
         raise ValidationError({"status": _("Only a resolved or closed case can be reopened.")})
     if not reason.strip():
@@ -771,7 +771,7 @@ def do_log_contact(
         raise ValidationError({"channel": _("Unknown channel {value}.").format(value=channel)})
     if direction not in ("in", "out"):
         raise ValidationError({"direction": _("Direction is in or out.")})
-    case = Case.objects.select_for_update().select_related("unit").get(pk=case.pk)
+    case = Case.objects.select_for_update(of=("self",)).select_related("unit").get(pk=case.pk)
     kind = EventKind.CONTACT_OUT if direction == "out" else EventKind.CONTACT_IN
     event = _event(case, kind, actor=actor, now=now, body=body.strip(), channel=channel)
     if direction == "out" and case.first_responded_at is None and case.status not in DONE_STATUSES:
@@ -789,7 +789,11 @@ def do_change_priority(case: Case, priority: str, *, actor: Any = None, now: dat
     now = _now(now)
     if priority not in Priority.values:
         raise ValidationError({"priority": _("Unknown priority {value}.").format(value=priority)})
-    case = Case.objects.select_for_update().select_related("unit", "response", "feedback").get(pk=case.pk)
+    case = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("unit", "response", "feedback")
+        .get(pk=case.pk)
+    )
     if case.priority == priority:
         return case
     old = case.priority
@@ -831,7 +835,7 @@ def escalate_case(
     fired: list[CaseEscalation] = []
     with transaction.atomic():
         case = (
-            Case.objects.select_for_update()
+            Case.objects.select_for_update(of=("self",))
             .select_related("unit", "assignee")
             .filter(pk=case_id)
             .exclude(status__in=[*DONE_STATUSES, CaseStatus.WAITING])
