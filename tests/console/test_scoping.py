@@ -80,6 +80,7 @@ def probes(w: World) -> dict[str, tuple[list[dict[str, int]], list[dict[str, int
             [{"pk": org.store_c.pk}, {"pk": org.other_region.pk}],
         ),
         "console:survey_detail": ([{"pk": a.survey.pk}], [{"pk": c.survey.pk}]),
+        "console:survey_drivers": ([{"pk": a.survey.pk}, {"pk": org.survey.pk}], [{"pk": c.survey.pk}]),
         "console:survey_link_qr_svg": qr,
         "console:survey_link_qr_png": qr,
         "console:response_detail": (

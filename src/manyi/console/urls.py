@@ -34,6 +34,7 @@ urlpatterns = [
     path("feedback/<int:pk>/", views.feedback_detail, name="feedback_detail"),
     path("cases/", include("manyi.console.urls_cases")),
     path("customers/<int:pk>/", views.customer_detail, name="customer_detail"),
+    path("", include("manyi.console.urls_drivers")),
     path("", include("manyi.console.urls_builder")),
     path("", include("manyi.console.urls_jobs")),
     path("notifications/", include("manyi.console.urls_notifications")),

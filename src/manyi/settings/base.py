@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "manyi.integrations",
     "manyi.rules",
     "manyi.analytics",
+    "manyi.insights",
     "manyi.alerts",
     "manyi.enrichment",
     "manyi.notifications",
