@@ -220,3 +220,25 @@ def test_the_metrics_page_shows_a_units_figures(cw):
     open_one(cw)
     page = login(cw.org.manager_a).get(reverse("console:case_metrics")).content.decode()
     assert "Recovery rate" in page and "Shanghai 1" in page
+
+
+def test_a_unit_switches_to_round_robin_within_a_team_from_its_calendar_page(cw):
+    admin = login(cw.org.admin)
+    url = reverse("console:case_calendar", args=[cw.org.store_a.pk])
+    missing = admin.post(url, {"form": "routing", "mode": "round_robin", "team": ""})
+    assert missing.status_code == 400 and "Round-robin needs a team." in missing.content.decode()
+    ok = admin.post(
+        url, {"form": "routing", "mode": "round_robin", "team": cw.team.pk, "resurvey": cw.org.survey.pk}
+    )
+    assert ok.status_code == 302
+    first, second = open_one(cw, "one"), open_one(cw, "two")
+    assert [first.assignee.username, second.assignee.username] == ["agent-1", "agent-2"]
+    refused = login(cw.org.manager_a).post(url, {"form": "routing", "mode": "manual"})
+    assert refused.status_code == 400 and "Only administrators and CX managers" in refused.content.decode()
+
+
+def test_a_team_outside_the_unit_is_refused_for_round_robin(cw):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="Choose a team"):
+        actions.do_save_routing(unit=cw.org.store_b, mode="round_robin", team=cw.team)

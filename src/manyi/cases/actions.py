@@ -33,7 +33,7 @@ from .choices import (
     RoutingMode,
     SlaTrack,
 )
-from .models import BusinessCalendar, Case, CaseEscalation, CaseEvent, RootCause, SlaPolicy
+from .models import BusinessCalendar, Case, CaseEscalation, CaseEvent, CaseRouting, RootCause, SlaPolicy
 
 log = logging.getLogger(__name__)
 
@@ -999,6 +999,45 @@ def do_save_calendar(*, unit: OrgUnit, hours: dict[str, Any], holiday_region: st
         unit=unit, defaults={"hours": clean, "holiday_region": holiday_region.strip().upper()}
     )
     return cal
+
+
+@transaction.atomic
+def do_save_routing(
+    *, unit: OrgUnit, mode: str, team: OrgUnit | None = None, resurvey: Any = None
+) -> CaseRouting:
+    """Set how a unit's new cases are assigned (its subtree follows) and which survey re-asks the
+    customer after closing; refused with the exact problem."""
+    from manyi.org.choices import UnitKind
+    from manyi.surveys.choices import VersionStatus
+
+    if mode not in RoutingMode.values:
+        raise ValidationError({"mode": _("Unknown assignment {value}.").format(value=mode)})
+    if mode == RoutingMode.ROUND_ROBIN:
+        if team is None:
+            raise ValidationError({"team": _("Round-robin needs a team.")})
+        if team.kind != UnitKind.TEAM or not team.is_within(unit):
+            raise ValidationError(
+                {"team": _("Choose a team (an org unit of kind team) under {code}.").format(code=unit.code)}
+            )
+        if not queries.team_members(team):
+            raise ValidationError(
+                {"team": _("The team {code} has no active agents or managers.").format(code=team.code)}
+            )
+    else:
+        team = None
+    if resurvey is not None:
+        if not unit.is_within(resurvey.unit) and not resurvey.unit.is_within(unit):
+            raise ValidationError(
+                {"resurvey": _("The re-survey must belong to this unit or a unit above it.")}
+            )
+        if not resurvey.versions.filter(status=VersionStatus.PUBLISHED).exists():
+            raise ValidationError(
+                {"resurvey": _("The re-survey {slug} has no published version.").format(slug=resurvey.slug)}
+            )
+    routing, _created = CaseRouting.objects.update_or_create(
+        unit=unit, defaults={"mode": mode, "team": team, "resurvey": resurvey}
+    )
+    return routing
 
 
 @transaction.atomic

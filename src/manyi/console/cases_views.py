@@ -33,10 +33,12 @@ from manyi.cases.choices import (
     ContactChannel,
     Priority,
     Resolution,
+    RoutingMode,
     SlaState,
 )
 from manyi.cases.models import Case, CaseEscalation, RootCause, SlaPolicy
 from manyi.org.models import OrgUnit
+from manyi.surveys.models import Survey
 
 from . import queries as console_queries
 
@@ -484,7 +486,30 @@ def case_calendar(request: HttpRequest, unit_pk: int) -> HttpResponse:
     record = queries.calendar_record_for(unit)
     hours = record.hours if record else queries.DEFAULT_HOURS
     region = record.holiday_region if record else "CN"
-    if request.method == "POST":
+    routing = queries.routing_record_for(unit)
+    teams = list(
+        OrgUnit.objects.filter(path__startswith=unit.path, kind="team", is_active=True).order_by("path")
+    )
+    surveys = list(
+        Survey.objects.visible_to(request.user).filter(
+            unit_id__in=[int(x) for x in unit.path.strip("/").split("/")]
+        )
+    )
+    if request.method == "POST" and request.POST.get("form") == "routing":
+        if not can_edit:
+            errors = [_t("Only administrators and CX managers change how cases are assigned.")]
+        else:
+            p = request.POST
+            team = next((t for t in teams if str(t.pk) == p.get("team")), None)
+            resurvey = next((x for x in surveys if str(x.pk) == p.get("resurvey")), None)
+            try:
+                actions.do_save_routing(unit=unit, mode=p.get("mode", ""), team=team, resurvey=resurvey)
+            except ValidationError as exc:
+                errors = _errors(exc)
+            else:
+                messages.success(request, _t("Case assignment saved."))
+                return redirect("console:case_calendar", unit_pk=unit.pk)
+    elif request.method == "POST":
         if not can_edit:
             errors = [_t("Only administrators and CX managers change working hours.")]
         else:
@@ -501,7 +526,13 @@ def case_calendar(request: HttpRequest, unit_pk: int) -> HttpResponse:
                 messages.success(request, _t("Working hours saved."))
                 return redirect("console:case_calendar", unit_pk=unit.pk)
     days = [
-        (d, label, request.POST.get(f"day{d}") if errors else _hours_text(hours.get(str(d), [])))
+        (
+            d,
+            label,
+            request.POST.get(f"day{d}")
+            if errors and request.POST.get("form") != "routing"
+            else _hours_text(hours.get(str(d), [])),
+        )
         for d, label in WEEKDAYS
     ]
     ctx = {
@@ -510,6 +541,11 @@ def case_calendar(request: HttpRequest, unit_pk: int) -> HttpResponse:
         "inherited_from": record.unit if record is not None and record.unit_id != unit.pk else None,
         "days": days,
         "region": region,
+        "routing": routing,
+        "routing_own": routing is not None and routing.unit_id == unit.pk,
+        "modes": RoutingMode.choices,
+        "teams": teams,
+        "surveys": surveys,
         "can_edit": can_edit,
         "errors": errors,
         "lang": _lang(),
