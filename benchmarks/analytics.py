@@ -9,6 +9,11 @@ cities) and 3 years, responses in time order as the store receives them. The sam
 ``--pg-answers``, default all) are copied into PostgreSQL tables shaped like Manyi's operational
 ones, with the same indexes, in a throw-away database ``h_bench_analytics_<pid>``.
 
+The store's rollups (unit × day and unit × month × survey × question histograms) are built as
+``manyi analytics rebuild`` builds them (timed as ``build_rollups_s``). Each query is timed on DuckDB
+twice: ``duckdb`` as the runner reads it (from the coarsest rollup that answers it exactly) and
+``duckdb_facts`` from the raw fact tables, for comparison.
+
 Queries, each through :func:`manyi.analytics.run` (counts in SQL, estimates from ``manyi.metrics``):
 
 - ``overall_nps``: NPS with its interval over everything;
@@ -20,7 +25,8 @@ Queries, each through :func:`manyi.analytics.run` (counts in SQL, estimates from
 pandas does the same computation on DataFrames already in memory (loading them is not timed):
 coded scores, ``groupby().agg`` of n, Σy and Σy², then the same ``manyi.metrics`` estimators.
 ``append_100k_answers`` times appending 20,000 responses and their 100,000 answers to the 10M-row
-store through the store's own Arrow insert (the read from the operational database is not in it).
+store through the store's own Arrow insert, with the refresh of the rollups of the keys they touch
+(:func:`manyi.analytics.store.append_facts`; the read from the operational database is not in it).
 Peak memory is the process's maximum RSS after the DuckDB phase and after pandas.
 """
 
@@ -46,7 +52,7 @@ from manyi.analytics import Filters, MetricQuery, run
 from manyi.analytics._stats import compare_arrays, estimate_arrays, spec_for, sums
 from manyi.analytics.engines import DuckDBEngine
 from manyi.analytics.sql import Dialect, operational_dialect
-from manyi.analytics.store import SCHEMA
+from manyi.analytics.store import SCHEMA, append_facts, refresh_rollups
 
 STORES = 5_000
 REGIONS = 20
@@ -137,8 +143,17 @@ def build_store(con: Any, answers: int, seed: float = 0.42) -> None:
     con.execute("CHECKPOINT")
 
 
+def build_rollups(con: Any) -> None:
+    """The rollups of every (unit, day) key, as ``manyi analytics rebuild`` builds them."""
+    con.execute("BEGIN TRANSACTION")
+    refresh_rollups(con, full=True)
+    con.execute("COMMIT")
+    con.execute("CHECKPOINT")
+
+
 def append_batch(con: Any, start_response: int, n_responses: int) -> tuple[int, float]:
-    """Append ``n_responses`` responses with 5 answers each through the store's Arrow insert."""
+    """Append ``n_responses`` responses with 5 answers each through the store's Arrow insert,
+    refreshing the rollups of the (unit, day) keys they touch, in one transaction."""
     import pyarrow as pa
 
     rng = np.random.default_rng(7)
@@ -164,18 +179,8 @@ def append_batch(con: Any, start_response: int, n_responses: int) -> tuple[int, 
         }
     )
     t0 = time.perf_counter()
-    con.execute("BEGIN TRANSACTION")
-    con.register("_batch", resp)
-    con.execute("INSERT INTO responses SELECT * FROM _batch").fetchall()
-    con.unregister("_batch")
-    con.register("_batch", ans)
-    con.execute(
-        "INSERT INTO answers SELECT b.answer_id, b.response_id, b.survey_id, b.unit_id, b.day, q.question_id,"
-        " b.number FROM _batch b JOIN questions q ON q.code = b.question_code"
-    ).fetchall()
-    con.unregister("_batch")
-    con.execute("COMMIT")
-    return ans.num_rows, time.perf_counter() - t0
+    added = append_facts(con, resp, ans)
+    return added, time.perf_counter() - t0
 
 
 # --- PostgreSQL ------------------------------------------------------------------------------------
@@ -369,6 +374,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         t0 = time.perf_counter()
         build_store(con, args.answers)
         out["build_store_s"] = round(time.perf_counter() - t0, 1)
+        t0 = time.perf_counter()
+        build_rollups(con)
+        out["build_rollups_s"] = round(time.perf_counter() - t0, 1)
+        out["rollup_rows"] = {
+            t: int(con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0])
+            for t in ("rollup_day", "rollup_month")
+        }
         out["store_mb"] = round(path.stat().st_size / 2**20, 1)
         log(f"store built in {out['build_store_s']} s ({out['store_mb']} MB)")
 
@@ -379,11 +391,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             con.execute(f"SET threads = {int(args.threads)}")
         out["duckdb_threads"] = int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
         duck = DuckDBEngine(con)
+        raw = DuckDBEngine(con, rollups=False)
         timings: dict[str, dict[str, Any]] = {name: {} for name in QUERIES}
         for name, query in QUERIES.items():
+            timings[name]["duckdb_facts"], _ = timed(lambda q=query: run(q, raw, scope=None), args.repeat)
             timings[name]["duckdb"], result = timed(lambda q=query: run(q, duck, scope=None), args.repeat)
             timings[name]["n"] = total_n(result)
             timings[name]["groups"] = len(result)
+            timings[name]["read_from"] = list(result.sources)
             log(f"duckdb {name}: {timings[name]['duckdb']}")
         out["peak_rss_mb_after_duckdb"] = round(peak_mb(), 0)
 
@@ -395,6 +410,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         log(f"append: {out['append_100k_answers']}")
         con.execute(f"DELETE FROM answers WHERE response_id > {n_resp}")
         con.execute(f"DELETE FROM responses WHERE response_id > {n_resp}")
+        out["peak_rss_mb_after_append"] = round(peak_mb(), 0)
 
         if pg_answers:
             dbname = f"h_bench_analytics_{os.getpid()}"

@@ -89,7 +89,7 @@ def test_a_group_present_in_only_one_period_is_compared_with_an_empty_one(demo_s
     ("kwargs", "message"),
     [
         ({"metric": "nps", "compare_previous": True}, "date_from and date_to"),
-        ({"metric": "nps", "group_by": ("question",)}, "headline score"),
+        ({"metric": "nps", "group_by": ("question",)}, "not a question.s score"),
         ({"metric": "nps", "group_by": ("region", "city")}, "at most one level"),
         ({"metric": "rating"}, "metric must be one of"),
         ({"metric": "nps", "filters": Filters(units=("1/4",))}, "unit paths look like"),

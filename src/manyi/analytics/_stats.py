@@ -18,7 +18,7 @@ from manyi.metrics import Comparison, Estimate
 from manyi.metrics._compare import DiffArrays, compare_arrays, to_comparisons
 from manyi.metrics._intervals import Arrays, estimate, to_estimates
 from manyi.metrics._metrics import ces_spec, csat_spec, mean_score_spec, nps_spec, top_box_spec
-from manyi.metrics._spec import Spec
+from manyi.metrics._spec import Spec, box_spec, mean_spec
 from manyi.metrics._sums import Sums
 
 from .query import MetricQuery
@@ -49,6 +49,10 @@ def spec_for(query: MetricQuery) -> Spec:
         return ces_spec(1, 7)
     if query.metric == "top_box":
         return top_box_spec(query.scale_min, query.scale_max, query.top_k)
+    if query.metric == "negative_share":
+        return box_spec("negative_share", 0, 1, 1)
+    if query.metric == "sentiment_mean":
+        return mean_spec("sentiment_mean", -1, 1)
     return mean_score_spec(query.scale_min, query.scale_max)
 
 

@@ -27,8 +27,13 @@ class DuckDBEngine:
 
     dialect = DUCKDB
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, *, rollups: bool | None = None) -> None:
+        """``rollups``: read from the store's rollups where they answer a query exactly (default:
+        when the store has them); False reads every query from the facts."""
+        from .store import has_rollups
+
         self.con = con
+        self.rollups = has_rollups(con) if rollups is None else rollups
 
     def fetch(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         return self.con.execute(sql, params).fetchall()
@@ -39,12 +44,12 @@ class DuckDBEngine:
 
 
 @contextmanager
-def store_engine(path: Path | None = None) -> Iterator[DuckDBEngine]:
+def store_engine(path: Path | None = None, *, rollups: bool | None = None) -> Iterator[DuckDBEngine]:
     """The DuckDB engine on the store file (read-only, under the shared access lock)."""
     from .store import read_connection
 
     with read_connection(path) as con:
-        yield DuckDBEngine(con)
+        yield DuckDBEngine(con, rollups=rollups)
 
 
 class DatabaseEngine:
@@ -54,6 +59,7 @@ class DatabaseEngine:
         from django.db import connections
 
         self.connection = connections[using]
+        from manyi.enrichment.models import EnrichedAspect, TextEnrichment
         from manyi.org.models import OrgUnit
         from manyi.responses.models import Answer, Response
 
@@ -63,6 +69,8 @@ class DatabaseEngine:
             units=OrgUnit._meta.db_table,
             responses=Response._meta.db_table,
             answers=Answer._meta.db_table,
+            texts=TextEnrichment._meta.db_table,
+            aspects=EnrichedAspect._meta.db_table,
         )
 
     @property

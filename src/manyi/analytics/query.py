@@ -6,14 +6,17 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Literal, get_args
 
-Metric = Literal["nps", "csat", "ces", "top_box", "mean"]
+Metric = Literal["nps", "csat", "ces", "top_box", "mean", "negative_share", "sentiment_mean"]
 #: Grouping dimensions. ``unit`` is the unit a response belongs to; ``company``/``region``/``city``/
 #: ``store`` are its ancestor (or itself) of that kind, so each is a roll-up pooled from the leaves.
-Dimension = Literal["unit", "company", "region", "city", "store", "survey", "question"]
+Dimension = Literal["unit", "company", "region", "city", "store", "survey", "question", "aspect"]
 Period = Literal["day", "month", "quarter", "year"]
 
 #: Where each metric's scores live: the headline columns of a response, or numeric answers.
 HEADLINE: dict[str, str] = {"nps": "nps", "csat": "csat", "ces": "ces"}
+#: Metrics of the text models' readings: the share of aspect mentions that are negative (percent,
+#: per aspect when grouped by ``aspect``), and the mean sentiment score of the texts (−1..1).
+TEXT_METRICS = ("negative_share", "sentiment_mean")
 KIND_DIMENSIONS = ("company", "region", "city", "store")
 
 
@@ -44,6 +47,8 @@ class MetricQuery:
     ``nps``, ``csat`` (top-2 box of 1–5) and ``ces`` (mean of 1–7) read the response's headline
     scores; ``top_box`` and ``mean`` read numeric answers (restrict with ``filters.questions`` or
     group by ``question``), on the scale given by ``scale_min``/``scale_max``/``top_k``.
+    ``negative_share`` reads the aspects found in enriched texts (group by ``aspect``) and
+    ``sentiment_mean`` the sentiment score of every enriched text.
     """
 
     metric: Metric
@@ -69,8 +74,19 @@ class MetricQuery:
             raise ValueError("group_by takes at most one level of the org tree")
         if self.period is not None and self.period not in get_args(Period):
             raise ValueError(f"period must be one of {', '.join(get_args(Period))}, got {self.period!r}")
-        if "question" in self.group_by and self.metric in HEADLINE:
-            raise ValueError(f"{self.metric} is a headline score; group by question with top_box or mean")
+        if "question" in self.group_by and not self.on_answers:
+            raise ValueError(
+                f"{self.metric} is not a question's score; group by question with top_box or mean"
+            )
+        if "aspect" in self.group_by and self.metric != "negative_share":
+            raise ValueError("group by aspect with negative_share")
+        if self.metric in TEXT_METRICS:
+            if "survey" in self.group_by:
+                raise ValueError(
+                    f"{self.metric} counts texts, some without a survey; filter by survey instead"
+                )
+            if self.filters.questions:
+                raise ValueError(f"{self.metric} counts texts; filter questions with top_box or mean")
         if self.compare_previous:
             if self.period is not None:
                 raise ValueError("compare_previous compares whole date ranges; leave period empty")
@@ -81,4 +97,8 @@ class MetricQuery:
 
     @property
     def on_answers(self) -> bool:
-        return self.metric not in HEADLINE
+        return self.metric in ("top_box", "mean")
+
+    @property
+    def on_text(self) -> bool:
+        return self.metric in TEXT_METRICS

@@ -30,7 +30,7 @@ from ._stats import (
 from ._stats import estimates as to_estimates
 from .engines import Engine
 from .query import MetricQuery
-from .sql import compile_query, period_label
+from .sql import Compiled, compile_query, period_label, rollup_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +70,8 @@ class QueryResult:
     ) -> None:
         self.query = query
         self.engine = engine
+        #: Where the counts came from, per side: ``facts``, ``rollup_day`` or ``rollup_month``.
+        self.sources: tuple[str, ...] = ("facts",)
         self.spec = spec
         self.labels = labels
         self.keys = keys
@@ -105,27 +107,43 @@ class QueryResult:
         return rows
 
 
-def _counts(
-    query: MetricQuery, engine: Engine, scope: list[str] | None, previous: bool
-) -> tuple[tuple[str, ...], Counts]:
-    filters = query.filters.previous() if previous else query.filters
-    compiled = compile_query(query, filters, engine.dialect, scope)
-    width = len(compiled.labels)
+def _fetch(engine: Engine, compiled: Compiled) -> list[Any]:
     fast = getattr(engine, "fetch_columns", None)
     if fast is not None:
-        cols = fast(compiled.sql, compiled.params)
-    else:
-        rows = engine.fetch(compiled.sql, compiled.params)
-        cols = (
-            [np.array(c, dtype=object) for c in zip(*rows, strict=True)]
-            if rows
-            else [np.array([], dtype=object) for _ in range(width + 3)]
-        )
-    return compiled.labels, Counts(
-        keys=[np.ma.getdata(c) for c in cols[:width]],
-        n=_numbers(cols[width]).astype(np.int64),
-        s1=_numbers(cols[width + 1]),
-        s2=_numbers(cols[width + 2]),
+        return list(fast(compiled.sql, compiled.params))
+    rows = engine.fetch(compiled.sql, compiled.params)
+    width = len(compiled.labels) + (4 if compiled.rollup else 3)
+    return (
+        [np.array(c, dtype=object) for c in zip(*rows, strict=True)]
+        if rows
+        else [np.array([], dtype=object) for _ in range(width)]
+    )
+
+
+def _counts(
+    query: MetricQuery, engine: Engine, scope: list[str] | None, previous: bool
+) -> tuple[tuple[str, ...], Counts, str]:
+    """Counts per group, from the coarsest rollup that answers the query exactly, else from the
+    facts; also says which (``rollup_month``, ``rollup_day`` or ``facts``)."""
+    filters = query.filters.previous() if previous else query.filters
+    rollup = rollup_for(query, filters, engine.dialect) if getattr(engine, "rollups", False) else None
+    compiled = compile_query(query, filters, engine.dialect, scope, rollup)
+    width = len(compiled.labels)
+    cols = _fetch(engine, compiled)
+    if rollup is not None and _numbers(cols[width + 3]).sum() > 0:
+        # Scores the rollup could not place (fractions, numbers past 10) are in the selection.
+        compiled = compile_query(query, filters, engine.dialect, scope)
+        cols = _fetch(engine, compiled)
+    source = f"rollup_{compiled.rollup}" if compiled.rollup else "facts"
+    return (
+        compiled.labels,
+        Counts(
+            keys=[np.ma.getdata(c) for c in cols[:width]],
+            n=_numbers(cols[width]).astype(np.int64),
+            s1=_numbers(cols[width + 1]),
+            s2=_numbers(cols[width + 2]),
+        ),
+        source,
     )
 
 
@@ -187,12 +205,23 @@ def run(query: MetricQuery, engine: Engine, *, scope: list[str] | None) -> Query
     Without a group or period there is always exactly one row, with ``n = 0`` and no value when
     nothing matches.
     """
-    spec = spec_for(query)
-    labels, current = _counts(query, engine, scope, previous=False)
+    labels, current, source = _counts(query, engine, scope, previous=False)
     sides = [current]
+    sources = [source]
     if query.compare_previous:
-        sides.append(_counts(query, engine, scope, previous=True)[1])
+        _labels, before, source = _counts(query, engine, scope, previous=True)
+        sides.append(before)
+        sources.append(source)
+    return result_from_sides(query, engine.dialect.name, labels, sides, tuple(sources))
+
+
+def result_from_sides(
+    query: MetricQuery, engine: str, labels: tuple[str, ...], sides: list[Counts], sources: tuple[str, ...]
+) -> QueryResult:
+    """The result from the counts of the current range and, when comparing, the previous one."""
     keys, sums = _merge(len(labels), sides)
-    return QueryResult(
-        query, engine.dialect.name, spec, labels, keys, sums[0], sums[1] if len(sums) > 1 else None
+    result = QueryResult(
+        query, engine, spec_for(query), labels, keys, sums[0], sums[1] if len(sums) > 1 else None
     )
+    result.sources = sources
+    return result

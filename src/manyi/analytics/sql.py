@@ -15,9 +15,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from .query import HEADLINE, KIND_DIMENSIONS, Filters, MetricQuery, Period
+
+#: Which rollup of the store a statement reads: unit × day or unit × month (× survey × question).
+Rollup = Literal["day", "month"]
+#: The scores the rollups count one by one (``c0`` … ``c10``).
+HISTOGRAM_LOW, HISTOGRAM_HIGH = 0, 10
+#: Headline scores in the rollups, under question ids no row of the questions table can have.
+HEADLINE_QUESTION_IDS = {"nps": -1, "csat": -2, "ces": -3}
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +36,7 @@ class Source:
     survey: str
     time: str
     question: str | None  # the question code, for answers
+    aspect: str | None = None  # the aspect key, for aspect mentions
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +53,11 @@ class Dialect:
     time_range: Callable[[str, date | None, date | None], tuple[list[str], list[Any]]]
     #: The UTC calendar day of a time column as ``YYYY-MM-DD`` text (used to copy into the store).
     day: Callable[[str], str] = str
+    #: Whether the engine has the ``rollup_day``/``rollup_month`` tables of the store.
+    rollups: bool = False
+    #: Enriched texts (``sentiment``, ``sentiment_score``) and the aspects found in them.
+    texts: Source | None = None
+    aspects: Source | None = None
 
 
 # --- DuckDB: the store ---------------------------------------------------------------------------
@@ -101,6 +114,9 @@ DUCKDB = Dialect(
     ),
     bucket=_duckdb_bucket,
     time_range=_day_range,
+    rollups=True,
+    texts=Source("text_facts f", "f.unit_id", "f.survey_id", "f.day", None),
+    aspects=Source("aspect_facts f", "f.unit_id", "f.survey_id", "f.day", None, "f.aspect"),
 )
 
 
@@ -155,6 +171,8 @@ def operational_dialect(
     units: str = "org_orgunit",
     responses: str = "responses_response",
     answers: str = "responses_answer",
+    texts: str = "enrichment_textenrichment",
+    aspects: str = "enrichment_enrichedaspect",
 ) -> Dialect:
     """The dialect of Manyi's own tables (``sqlite`` or ``postgresql``); ``adapt`` binds a datetime."""
     if vendor == "sqlite":
@@ -178,6 +196,15 @@ def operational_dialect(
         bucket=bucket,
         time_range=_timestamp_range(adapt),
         day=day,
+        texts=Source(f"{texts} f", "f.unit_id", "f.survey_id", "f.occurred_at", None),
+        aspects=Source(
+            f"{aspects} f JOIN {texts} t ON t.id = f.enrichment_id",
+            "t.unit_id",
+            "t.survey_id",
+            "t.occurred_at",
+            None,
+            "f.aspect",
+        ),
     )
 
 
@@ -191,17 +218,28 @@ class Compiled:
     sql: str
     params: list[Any]
     labels: tuple[str, ...]
+    #: Read from a rollup: a fourth column after ``n, s1, s2`` counts the scores the rollup could
+    #: not place (``n_odd``); when it is not 0 the runner asks the raw facts instead.
+    rollup: Rollup | None = None
 
 
 def score_column(query: MetricQuery) -> str:
+    if query.metric == "sentiment_mean":
+        return "f.sentiment_score"
+    if query.metric == "negative_share":
+        return "f.sentiment"
     return f"f.{HEADLINE[query.metric]}" if query.metric in HEADLINE else "f.number"
 
 
 def scale(query: MetricQuery) -> tuple[int, int]:
     """The valid range of the metric's scores; anything outside is left out."""
-    return {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}.get(
-        query.metric, (query.scale_min, query.scale_max)
-    )
+    return {
+        "nps": (0, 10),
+        "csat": (1, 5),
+        "ces": (1, 7),
+        "sentiment_mean": (-1, 1),
+        "negative_share": (0, 1),
+    }.get(query.metric, (query.scale_min, query.scale_max))
 
 
 def coded(query: MetricQuery, score: str) -> tuple[str, str]:
@@ -215,6 +253,9 @@ def coded(query: MetricQuery, score: str) -> tuple[str, str]:
         box_from = 4 if query.metric == "csat" else query.scale_max - query.top_k + 1
         y = f"(CASE WHEN {score} >= {int(box_from)} THEN 1 ELSE 0 END)"
         return y, y
+    if query.metric == "negative_share":
+        y = f"(CASE WHEN {score} = 'negative' THEN 1 ELSE 0 END)"
+        return y, y
     return score, f"({score} * {score})"
 
 
@@ -224,15 +265,92 @@ def _any_prefix(col: str, paths: tuple[str, ...] | list[str]) -> tuple[str, list
     return "(" + " OR ".join(f"{col} LIKE ?" for _ in paths) + ")", [f"{p}%" for p in paths]
 
 
+def join_and(conditions: list[str]) -> str:
+    return " AND ".join(conditions)
+
+
+def _month_aligned(filters: Filters) -> bool:
+    start, end = filters.date_from, filters.date_to
+    return (start is None or start.day == 1) and (end is None or (end + timedelta(days=1)).day == 1)
+
+
+def rollup_for(query: MetricQuery, filters: Filters, dialect: Dialect) -> Rollup | None:
+    """The coarsest rollup that answers ``query`` under ``filters`` exactly, or None.
+
+    The rollups count integer scores 0–10, so the metric's scale must lie within it; the month
+    rollup needs whole months and no daily buckets.
+    """
+    if not dialect.rollups or query.on_text:
+        return None
+    lo, hi = scale(query)
+    if lo < HISTOGRAM_LOW or hi > HISTOGRAM_HIGH:
+        return None
+    if query.period != "day" and _month_aligned(filters):
+        return "month"
+    return "day"
+
+
+def _histogram_sums(query: MetricQuery) -> tuple[str, str, str]:
+    """SQL for ``n``, ``Σy`` and ``Σy²`` from the ``c0`` … ``c10`` counts of a rollup row: the same
+    integers as counting the raw scores with :func:`coded`."""
+    lo, hi = scale(query)
+    values = range(lo, hi + 1)
+    if query.metric == "nps":
+        y = {v: 1 if v >= 9 else -1 if v <= 6 else 0 for v in values}
+        y2 = {v: abs(c) for v, c in y.items()}
+    elif query.metric in ("csat", "top_box"):
+        box_from = 4 if query.metric == "csat" else query.scale_max - query.top_k + 1
+        y = {v: 1 if v >= box_from else 0 for v in values}
+        y2 = y
+    else:
+        y = {v: v for v in values}
+        y2 = {v: v * v for v in values}
+
+    def linear(coef: dict[int, int]) -> str:
+        terms = [
+            f"{'- ' if c < 0 else '+ '}{'' if abs(c) == 1 else f'{abs(c)} * '}f.c{v}"
+            for v, c in coef.items()
+            if c
+        ]
+        if not terms:
+            return "0"
+        text = " ".join(terms)
+        return text[2:] if text.startswith("+ ") else "-" + text[2:]
+
+    return linear(dict.fromkeys(values, 1)), linear(y), linear(y2)
+
+
 def compile_query(
-    query: MetricQuery, filters: Filters, dialect: Dialect, scope: list[str] | None
+    query: MetricQuery,
+    filters: Filters,
+    dialect: Dialect,
+    scope: list[str] | None,
+    rollup: Rollup | None = None,
 ) -> Compiled:
     """The counting statement for ``query`` under ``filters``, restricted to ``scope``.
 
     ``scope`` is the list of unit paths the reader may see (``None``: everything, ``[]``: nothing);
-    it is a required argument so that no caller can forget it.
+    it is a required argument so that no caller can forget it. With ``rollup`` (see
+    :func:`rollup_for`) the counts are summed from the store's rollup rows instead of the facts.
     """
-    src = dialect.answers if query.on_answers else dialect.responses
+    if query.on_text:
+        text_src = dialect.aspects if query.metric == "negative_share" else dialect.texts
+        if text_src is None or rollup is not None:
+            raise ValueError(f"{dialect.name} has no enriched texts")
+        src = text_src
+    elif rollup is None:
+        src = dialect.answers if query.on_answers else dialect.responses
+    else:
+        if not dialect.rollups:
+            raise ValueError(f"{dialect.name} has no rollups")
+        table = f"rollup_{rollup} f"
+        src = Source(
+            f"{table} JOIN questions q ON q.question_id = f.question_id" if query.on_answers else table,
+            "f.unit_id",
+            "f.survey_id",
+            f"f.{rollup}",
+            "q.code" if query.on_answers else None,
+        )
     params: list[Any] = []
 
     # Units in scope and filter, with the roll-up ancestor when grouping by a level of the tree.
@@ -269,6 +387,9 @@ def compile_query(
             select.append("su.level_id")
         elif dim == "survey":
             select.append(src.survey)
+        elif dim == "aspect":
+            assert src.aspect is not None
+            select.append(src.aspect)
         else:  # question
             assert src.question is not None
             select.append(src.question)
@@ -277,11 +398,18 @@ def compile_query(
         select.append(dialect.bucket(query.period, src.time))
         labels.append("period")
 
-    score = score_column(query)
-    lo, hi = scale(query)
-    y, y2 = coded(query, score)
-    where = [f"{score} >= ?", f"{score} <= ?"]
-    params += [lo, hi]
+    if rollup is None:
+        score = score_column(query)
+        lo, hi = scale(query)
+        y, y2 = coded(query, score)
+        if query.metric == "negative_share":
+            where = []  # every aspect mention counts; its sentiment is a label, not a score
+        else:
+            where = [f"{score} >= ?", f"{score} <= ?"]
+            params += [lo, hi]
+    else:
+        where = [] if query.on_answers else ["f.question_id = ?"]
+        params += [] if query.on_answers else [HEADLINE_QUESTION_IDS[query.metric]]
     time_where, time_params = dialect.time_range(src.time, filters.date_from, filters.date_to)
     where += time_where
     params += time_params
@@ -294,17 +422,27 @@ def compile_query(
         where.append(f"{src.question} IN ({', '.join('?' for _ in filters.questions)})")
         params += list(filters.questions)
 
-    columns = [
-        *(f"{expr} AS g{i}" for i, expr in enumerate(select)),
-        "COUNT(*) AS n",
-        f"SUM({y}) AS s1",
-        f"SUM({y2}) AS s2",
-    ]
+    if rollup is None:
+        counts = ["COUNT(*) AS n", f"SUM({y}) AS s1", f"SUM({y2}) AS s2"]
+    else:
+        n_sql, s1_sql, s2_sql = _histogram_sums(query)
+        counts = [
+            f"CAST(SUM({n_sql}) AS BIGINT) AS n",
+            f"CAST(SUM({s1_sql}) AS DOUBLE) AS s1",
+            f"CAST(SUM({s2_sql}) AS DOUBLE) AS s2",
+            "CAST(SUM(f.n_odd) AS BIGINT) AS odd",
+        ]
+    columns = [*(f"{expr} AS g{i}" for i, expr in enumerate(select)), *counts]
     sql = (
         f"{cte if join_units else ''}SELECT {', '.join(columns)} FROM {src.from_sql}"
-        f"{f' JOIN su ON su.unit_id = {src.unit}' if join_units else ''} WHERE {' AND '.join(where)}"
+        f"{f' JOIN su ON su.unit_id = {src.unit}' if join_units else ''}"
+        f"{f' WHERE {join_and(where)}' if where else ''}"
     )
     if select:
         positions = ", ".join(str(i + 1) for i in range(len(select)))
         sql += f" GROUP BY {positions}"
-    return Compiled(sql, params, tuple(labels))
+    if rollup is not None:
+        # A rollup row can hold only scores outside the metric's scale: such groups have no rows
+        # in the raw count, so they are left out here too (unless odd scores send it to the raw).
+        sql += f" HAVING SUM({_histogram_sums(query)[0]}) > 0 OR SUM(f.n_odd) > 0"
+    return Compiled(sql, params, tuple(labels), rollup)

@@ -8,7 +8,23 @@ The operational database stays the source of truth. The store holds, keyed by in
 - ``responses``: one row per response with its headline ``nps``/``csat``/``ces`` scores;
 - ``answers``: one row per numeric answer, denormalised with the response's unit, survey and day;
 - ``feedback``: one row per feedback record with its rating;
-- ``sync_state``: the highest operational id copied per fact table (the watermark).
+- ``sync_state``: the highest operational id copied per fact table (the watermark);
+- ``text_facts`` and ``aspect_facts``: one row per enriched text (feedback record or open-text
+  answer) with its sentiment, and one per aspect found in it with the aspect's sentiment, so that
+  sentiment and aspects slice like scores. Enrichments are rewritten when a new model version
+  re-reads a text, so they are copied by ``enriched_at`` (watermark ``text`` in microseconds, with
+  a window for late commits) and replaced by ``enrichment_id``, not appended by id;
+- ``rollup_day`` and ``rollup_month``: unit × day (month) × survey × question, a histogram of the
+  integer scores 0–10 (``c0`` … ``c10``) and ``n_odd``, the count of scores that are not (fractions,
+  numbers past 10). The headline scores of responses are in them under the reserved question ids
+  of :data:`HEADLINE_QUESTION_IDS`. Every NPS, box share and mean on a 0–10 scale, with its
+  interval, is a function of these counts, so a query summed from the rollups gives exactly the
+  figures of the raw rows (see :func:`manyi.analytics.sql.compile_query`).
+
+Rollups are kept up to date incrementally: a sync records the (unit, day) keys of the rows it
+appends and recomputes only those keys' day rows from the raw facts, then only the touched
+(unit, month) rows from the day rows. Recomputing, rather than adding to, the counts keeps a sync
+idempotent and makes rows that committed late below the watermark count once.
 
 ``day`` is the UTC calendar date of ``submitted_at`` (``occurred_at`` for feedback); the
 operational engine buckets by the same UTC date, so both engines agree.
@@ -28,8 +44,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from .sql import HEADLINE_QUESTION_IDS, HISTOGRAM_HIGH, HISTOGRAM_LOW
 
 if TYPE_CHECKING:
     import duckdb
@@ -60,7 +79,28 @@ CREATE TABLE IF NOT EXISTS feedback (
     channel VARCHAR NOT NULL, rating DOUBLE
 );
 CREATE TABLE IF NOT EXISTS sync_state (fact VARCHAR NOT NULL, last_id BIGINT NOT NULL);
-"""
+CREATE TABLE IF NOT EXISTS text_facts (
+    enrichment_id BIGINT NOT NULL, source VARCHAR NOT NULL, unit_id INTEGER NOT NULL, survey_id INTEGER,
+    day DATE NOT NULL, lang VARCHAR NOT NULL, sentiment VARCHAR NOT NULL, sentiment_score DOUBLE NOT NULL
+);
+CREATE TABLE IF NOT EXISTS aspect_facts (
+    aspect_row_id BIGINT NOT NULL, enrichment_id BIGINT NOT NULL, unit_id INTEGER NOT NULL, survey_id INTEGER,
+    day DATE NOT NULL, aspect VARCHAR NOT NULL, sentiment VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rollup_day (
+    unit_id INTEGER NOT NULL, day DATE NOT NULL, survey_id INTEGER NOT NULL, question_id INTEGER NOT NULL,
+    n_odd INTEGER NOT NULL, {counts}
+);
+CREATE TABLE IF NOT EXISTS rollup_month (
+    unit_id INTEGER NOT NULL, month DATE NOT NULL, survey_id INTEGER NOT NULL, question_id INTEGER NOT NULL,
+    n_odd INTEGER NOT NULL, {counts}
+);
+""".format(counts=", ".join(f"c{v} INTEGER NOT NULL" for v in range(HISTOGRAM_LOW, HISTOGRAM_HIGH + 1)))
+
+#: Scores counted one by one in the rollups (``c0`` … ``c10``).
+HISTOGRAM = range(HISTOGRAM_LOW, HISTOGRAM_HIGH + 1)
+#: Bumped when the rollups' shape or meaning changes: a sync then rebuilds them from the facts.
+ROLLUP_VERSION = 1
 
 
 def default_path() -> Path:
@@ -121,6 +161,10 @@ class SyncReport:
     rows: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FACTS, 0))
     units: int = 0
     questions: int = 0
+    #: (unit, day) keys whose rollups were recomputed; every key on a rebuild.
+    rollup_keys: int = 0
+    #: Enriched texts copied (new or re-enriched).
+    texts: int = 0
     seconds: float = 0.0
     path: str = ""
 
@@ -130,6 +174,8 @@ class SyncReport:
             "rows": dict(self.rows),
             "units": self.units,
             "questions": self.questions,
+            "rollup_keys": self.rollup_keys,
+            "texts": self.texts,
             "seconds": round(self.seconds, 3),
         }
 
@@ -147,7 +193,7 @@ def rebuild(path: Path | None = None, progress: Callable[[str], None] | None = N
         con = duckdb.connect(str(tmp))
         try:
             con.execute(SCHEMA)
-            report = _copy_new(con, {}, progress)
+            report = _copy_new(con, {}, progress, full_rollups=True)
             con.execute("CHECKPOINT")
         finally:
             con.close()
@@ -169,7 +215,8 @@ def sync(path: Path | None = None, progress: Callable[[str], None] | None = None
     t0 = time.monotonic()
     with _flock(_lock_path(path, "write"), exclusive=True), _write_connection(path) as con:
         marks = dict(con.execute("SELECT fact, last_id FROM sync_state").fetchall())
-        report = _copy_new(con, marks, progress)
+        # A store written before the rollups existed (or with an older shape) gets them whole.
+        report = _copy_new(con, marks, progress, full_rollups=marks.get("rollups") != ROLLUP_VERSION)
     report.seconds = time.monotonic() - t0
     report.path = str(path)
     return report
@@ -187,7 +234,7 @@ def counts(path: Path | None = None) -> dict[str, int]:
     with read_connection(path) as con:
         return {
             t: int(con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0])
-            for t in ("units", "questions", *FACTS)
+            for t in ("units", "questions", *FACTS, "text_facts", "aspect_facts")
         }
 
 
@@ -240,9 +287,14 @@ def _facts(day: Callable[[str], str]) -> list[_Fact]:
 
 
 def _copy_new(
-    con: duckdb.DuckDBPyConnection, marks: dict[str, int], progress: Callable[[str], None] | None
+    con: duckdb.DuckDBPyConnection,
+    marks: dict[str, int],
+    progress: Callable[[str], None] | None,
+    *,
+    full_rollups: bool,
 ) -> SyncReport:
-    """Copy units, then every fact row with an id above its watermark, in batches; one transaction.
+    """Copy units, then every fact row with an id above its watermark, in batches, then refresh
+    the rollups of what was appended (all of them when ``full_rollups``); one transaction.
 
     Rows are read with plain SQL on Django's connection (the UTC day computed by the database, as
     the query engine does) and inserted through Arrow; question codes become integers in DuckDB.
@@ -272,9 +324,13 @@ def _copy_new(
             finally:
                 con.unregister("_units")
         report.units = len(units)
+        start_touched(con)
         for fact in _facts(engine.dialect.day):
             report.rows[fact.table] = _copy_fact(con, engine, fact, marks.get(fact.table, 0), say)
         report.questions = int(con.execute("SELECT count(*) FROM questions").fetchall()[0][0])
+        report.rollup_keys = refresh_rollups(con, full=full_rollups)
+        report.texts = _copy_texts(con, marks.get("text", 0), say)
+        say(f"analytics: rollups: {report.rollup_keys} (unit, day) keys refreshed")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -314,6 +370,12 @@ def _copy_fact(
         arrow = pa.table({c: list(v) for c, v in zip(fact.columns, columns, strict=True)})
         con.register("_batch", arrow)
         try:
+            if fact.table in ROLLED_UP:
+                # Before the insert, so that ``new_only`` still tells the new rows from the re-read.
+                con.execute(
+                    f"INSERT INTO _touched SELECT DISTINCT b.unit_id, CAST(b.day AS DATE) FROM _batch b{new_only}",
+                    [mark - LATE_WINDOW] if mark else [],
+                ).fetchall()
             if fact.table == "answers":
                 con.execute(
                     "INSERT INTO questions SELECT (SELECT coalesce(max(question_id), 0) FROM questions)"
@@ -332,4 +394,239 @@ def _copy_fact(
         say(f"analytics: {fact.table}: {copied} rows copied")
     con.execute("DELETE FROM sync_state WHERE fact = ?", [fact.table])
     con.execute("INSERT INTO sync_state VALUES (?, ?)", [fact.table, top])
+    return copied
+
+
+# --- rollups -----------------------------------------------------------------------------------------
+
+#: The fact tables whose rows the rollups count.
+ROLLED_UP = ("responses", "answers")
+
+
+def start_touched(con: duckdb.DuckDBPyConnection) -> None:
+    """An empty ``_touched (unit_id, day)`` temp table: appends record their keys in it."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _touched (unit_id INTEGER NOT NULL, day DATE NOT NULL)")
+
+
+def _histogram(col: str) -> str:
+    return ", ".join(f"CAST(count(*) FILTER (WHERE {col} = {v}) AS INTEGER) AS c{v}" for v in HISTOGRAM)
+
+
+def _day_rows(keyed: bool) -> str:
+    """``SELECT`` of rollup_day rows from the raw facts: of every key, or of the keys in ``_keys``
+    (then with two ``?`` per part for the day range, so that DuckDB skips the row groups outside it)."""
+    join = " JOIN _keys k ON k.unit_id = f.unit_id AND k.day = f.day" if keyed else ""
+    days = " AND f.day BETWEEN ? AND ?" if keyed else ""
+    odd = "NOT (f.number BETWEEN 0 AND 10 AND f.number = floor(f.number))"
+    parts = [
+        f"SELECT f.unit_id, f.day, f.survey_id, f.question_id,"
+        f" CAST(count(*) FILTER (WHERE {odd}) AS INTEGER) AS n_odd, {_histogram('f.number')}"
+        f" FROM answers f{join} WHERE true{days} GROUP BY f.unit_id, f.day, f.survey_id, f.question_id"
+    ]
+    for metric, qid in HEADLINE_QUESTION_IDS.items():
+        parts.append(
+            f"SELECT f.unit_id, f.day, f.survey_id, {qid} AS question_id, 0 AS n_odd, {_histogram('f.' + metric)}"
+            f" FROM responses f{join} WHERE f.{metric} IS NOT NULL{days} GROUP BY f.unit_id, f.day, f.survey_id"
+        )
+    return " UNION ALL ".join(parts)
+
+
+def _month_rows(keyed: bool) -> str:
+    sums = ", ".join(f"sum(d.c{v})" for v in HISTOGRAM)
+    month = "CAST(date_trunc('month', d.day) AS DATE)"
+    join = f" JOIN _mkeys k ON k.unit_id = d.unit_id AND k.month = {month}" if keyed else ""
+    days = " WHERE d.day BETWEEN ? AND ?" if keyed else ""
+    return (
+        f"SELECT d.unit_id, {month} AS month, d.survey_id, d.question_id, sum(d.n_odd), {sums}"
+        f" FROM rollup_day d{join}{days} GROUP BY 1, 2, 3, 4"
+    )
+
+
+def refresh_rollups(con: duckdb.DuckDBPyConnection, *, full: bool) -> int:
+    """Recompute the rollups of the (unit, day) keys in ``_touched`` (every key when ``full``) from
+    the raw facts, and their months from the day rows; returns how many (unit, day) keys.
+
+    Runs inside the caller's transaction, after the new rows are in the fact tables.
+    """
+    if full:
+        con.execute("DELETE FROM rollup_day")
+        con.execute("DELETE FROM rollup_month")
+        con.execute(f"INSERT INTO rollup_day SELECT * FROM ({_day_rows(False)}) ORDER BY day, unit_id")
+        con.execute(f"INSERT INTO rollup_month SELECT * FROM ({_month_rows(False)}) ORDER BY month, unit_id")
+        keys = int(
+            con.execute("SELECT count(*) FROM (SELECT DISTINCT unit_id, day FROM rollup_day)").fetchall()[0][
+                0
+            ]
+        )
+    else:
+        con.execute("CREATE OR REPLACE TEMP TABLE _keys AS SELECT DISTINCT unit_id, day FROM _touched")
+        keys, first, last = con.execute("SELECT count(*), min(day), max(day) FROM _keys").fetchall()[0]
+        keys = int(keys)
+        if keys:
+            con.execute(
+                "DELETE FROM rollup_day USING _keys k WHERE rollup_day.unit_id = k.unit_id AND rollup_day.day = k.day"
+            )
+            con.execute(
+                f"INSERT INTO rollup_day {_day_rows(True)}", [first, last] * (1 + len(HEADLINE_QUESTION_IDS))
+            )
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _mkeys AS"
+                " SELECT DISTINCT unit_id, CAST(date_trunc('month', day) AS DATE) AS month FROM _keys"
+            )
+            con.execute(
+                "DELETE FROM rollup_month USING _mkeys k"
+                " WHERE rollup_month.unit_id = k.unit_id AND rollup_month.month = k.month"
+            )
+            month_first = first.replace(day=1)
+            month_last = (last.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+            con.execute(f"INSERT INTO rollup_month {_month_rows(True)}", [month_first, month_last])
+        con.execute("DELETE FROM _touched")
+    con.execute("DELETE FROM sync_state WHERE fact = 'rollups'")
+    con.execute("INSERT INTO sync_state VALUES ('rollups', ?)", [ROLLUP_VERSION])
+    return keys
+
+
+def append_facts(con: duckdb.DuckDBPyConnection, responses: Any, answers: Any) -> int:
+    """Append Arrow tables of new responses and answers (``question_code`` in place of the id)
+    and refresh the rollups of their keys, in one transaction; returns the answers appended.
+
+    The fast path for rows that are known to be new (a bulk import, the benchmark); a sync does
+    the same through :func:`sync`, reading the rows from the operational database.
+    """
+    con.execute("BEGIN TRANSACTION")
+    try:
+        start_touched(con)
+        for table in (responses, answers):
+            con.register("_batch", table)
+            try:
+                con.execute(
+                    "INSERT INTO _touched SELECT DISTINCT unit_id, CAST(day AS DATE) FROM _batch"
+                ).fetchall()
+            finally:
+                con.unregister("_batch")
+        con.register("_batch", responses)
+        try:
+            con.execute(
+                "INSERT INTO responses (response_id, survey_id, unit_id, day, nps, csat, ces)"
+                " SELECT response_id, survey_id, unit_id, day, nps, csat, ces FROM _batch"
+            ).fetchall()
+        finally:
+            con.unregister("_batch")
+        con.register("_batch", answers)
+        try:
+            con.execute(
+                "INSERT INTO questions SELECT (SELECT coalesce(max(question_id), 0) FROM questions)"
+                " + row_number() OVER (ORDER BY code), code FROM (SELECT DISTINCT question_code AS code"
+                " FROM _batch WHERE question_code NOT IN (SELECT code FROM questions))"
+            ).fetchall()
+            added = con.execute(
+                "INSERT INTO answers SELECT b.answer_id, b.response_id, b.survey_id, b.unit_id, b.day,"
+                " q.question_id, b.number FROM _batch b JOIN questions q ON q.code = b.question_code"
+            ).fetchall()
+        finally:
+            con.unregister("_batch")
+        refresh_rollups(con, full=False)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return int(added[0][0]) if added else 0
+
+
+def has_rollups(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the store's rollups are built and of the current shape."""
+    try:
+        rows = con.execute("SELECT last_id FROM sync_state WHERE fact = 'rollups'").fetchall()
+    except Exception:  # a file that is not a store has no rollups
+        return False
+    return bool(rows) and int(rows[0][0]) == ROLLUP_VERSION
+
+
+# --- enriched texts ----------------------------------------------------------------------------------
+
+#: Enrichments written this long before the watermark are read again (late commits).
+TEXT_LATE_WINDOW_US = 120 * 1_000_000
+
+
+def _copy_texts(con: duckdb.DuckDBPyConnection, mark_us: int, say: Callable[[str], None]) -> int:
+    """Copy enrichments written since the ``text`` watermark (microseconds since the epoch),
+    replacing the store's rows of each copied enrichment; returns how many were copied."""
+    from datetime import UTC, datetime
+
+    import pyarrow as pa
+
+    from manyi.enrichment.models import EnrichedAspect, TextEnrichment
+
+    since = datetime.fromtimestamp(max(mark_us - TEXT_LATE_WINDOW_US, 0) / 1e6, tz=UTC)
+    rows = TextEnrichment.objects.filter(enriched_at__gte=since) if mark_us else TextEnrichment.objects.all()
+    copied = 0
+    top = mark_us
+    last_id = 0
+    while True:
+        batch = list(
+            rows.filter(pk__gt=last_id)
+            .order_by("pk")
+            .values_list(
+                "pk",
+                "source",
+                "unit_id",
+                "survey_id",
+                "occurred_at",
+                "lang",
+                "sentiment",
+                "sentiment_score",
+                "enriched_at",
+            )[:BATCH]
+        )
+        if not batch:
+            break
+        last_id = batch[-1][0]
+        ids = [r[0] for r in batch]
+        days = {r[0]: r[4].astimezone(UTC).date() for r in batch}
+        texts = pa.table(
+            {
+                "enrichment_id": pa.array(ids, pa.int64()),
+                "source": [r[1] for r in batch],
+                "unit_id": pa.array([r[2] for r in batch], pa.int32()),
+                "survey_id": pa.array([r[3] for r in batch], pa.int32()),
+                "day": pa.array([days[r[0]] for r in batch], pa.date32()),
+                "lang": [r[5] for r in batch],
+                "sentiment": [r[6] for r in batch],
+                "sentiment_score": pa.array([float(r[7]) for r in batch], pa.float64()),
+            }
+        )
+        unit_of = {r[0]: (r[2], r[3]) for r in batch}
+        aspects = list(
+            EnrichedAspect.objects.filter(enrichment_id__in=ids)
+            .order_by("pk")
+            .values_list("pk", "enrichment_id", "aspect", "sentiment")
+        )
+        aspect_table = pa.table(
+            {
+                "aspect_row_id": pa.array([a[0] for a in aspects], pa.int64()),
+                "enrichment_id": pa.array([a[1] for a in aspects], pa.int64()),
+                "unit_id": pa.array([unit_of[a[1]][0] for a in aspects], pa.int32()),
+                "survey_id": pa.array([unit_of[a[1]][1] for a in aspects], pa.int32()),
+                "day": pa.array([days[a[1]] for a in aspects], pa.date32()),
+                "aspect": pa.array([a[2] for a in aspects], pa.string()),
+                "sentiment": pa.array([a[3] for a in aspects], pa.string()),
+            }
+        )
+        con.register("_ids", pa.table({"enrichment_id": pa.array(ids, pa.int64())}))
+        try:
+            con.execute("DELETE FROM text_facts WHERE enrichment_id IN (SELECT enrichment_id FROM _ids)")
+            con.execute("DELETE FROM aspect_facts WHERE enrichment_id IN (SELECT enrichment_id FROM _ids)")
+        finally:
+            con.unregister("_ids")
+        for table, arrow in (("text_facts", texts), ("aspect_facts", aspect_table)):
+            con.register("_batch", arrow)
+            try:
+                con.execute(f"INSERT INTO {table} SELECT * FROM _batch").fetchall()
+            finally:
+                con.unregister("_batch")
+        copied += len(batch)
+        top = max(top, *(int(r[8].timestamp() * 1_000_000) for r in batch))
+        say(f"analytics: texts: {copied} enrichments copied")
+    con.execute("DELETE FROM sync_state WHERE fact = 'text'")
+    con.execute("INSERT INTO sync_state VALUES ('text', ?)", [top])
     return copied

@@ -1,0 +1,81 @@
+"""Rollups on the demo company: every query they answer gives exactly the figures of the raw facts."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from manyi.analytics import Filters, MetricQuery, run, store_engine
+from manyi.analytics.runner import QueryResult
+from manyi.analytics.sql import DUCKDB, rollup_for
+from tests.analytics.test_parity import _id, queries
+
+pytestmark = pytest.mark.django_db
+
+OCTOBER = Filters(date_from=date(2026, 10, 1), date_to=date(2026, 10, 31))
+MID_OCTOBER = Filters(date_from=date(2026, 10, 5), date_to=date(2026, 10, 19))
+
+
+def rollup_queries() -> list[MetricQuery]:
+    return [
+        *queries(),
+        MetricQuery("nps", filters=OCTOBER, group_by=("region",)),
+        MetricQuery("nps", filters=MID_OCTOBER, group_by=("unit",), period="day"),
+        MetricQuery("csat", filters=OCTOBER, group_by=("city",), compare_previous=True),
+        MetricQuery("ces", filters=MID_OCTOBER, group_by=("survey",), compare_previous=True),
+        MetricQuery("top_box", filters=OCTOBER, group_by=("question", "store"), scale_min=0, scale_max=10),
+        MetricQuery("mean", filters=MID_OCTOBER, group_by=("question",), scale_max=5),
+    ]
+
+
+def assert_same_counts(a: QueryResult, b: QueryResult) -> None:
+    assert a.labels == b.labels
+    for ka, kb in zip(a.keys, b.keys, strict=True):
+        assert ka.tolist() == kb.tolist()
+    for side_a, side_b in ((a.sums, b.sums), (a.previous_sums, b.previous_sums)):
+        if side_a is None or side_b is None:
+            assert side_a is side_b
+            continue
+        np.testing.assert_array_equal(side_a.n, side_b.n)
+        np.testing.assert_array_equal(side_a.swy, side_b.swy)
+        np.testing.assert_array_equal(side_a.ssd, side_b.ssd)
+    assert [r.estimate for r in a.rows] == [r.estimate for r in b.rows]
+    assert [r.comparison for r in a.rows] == [r.comparison for r in b.rows]
+
+
+@pytest.mark.parametrize("query", rollup_queries(), ids=_id)
+def test_query_gives_exactly_the_same_figures_from_the_rollups_as_from_the_facts(
+    demo_store: Path, query: MetricQuery
+) -> None:
+    with store_engine(demo_store) as rolled, store_engine(demo_store, rollups=False) as raw:
+        from_rollups = run(query, rolled, scope=None)
+        from_facts = run(query, raw, scope=None)
+    if not query.on_answers:  # answers may hold scores the rollups cannot place; headline scores never
+        assert all(s.startswith("rollup_") for s in from_rollups.sources), from_rollups.sources
+    assert from_facts.sources[0] == "facts"
+    assert_same_counts(from_rollups, from_facts)
+
+
+def test_whole_months_read_the_month_rollup_and_other_ranges_the_day_rollup() -> None:
+    assert rollup_for(MetricQuery("nps"), Filters(), DUCKDB) == "month"
+    assert rollup_for(MetricQuery("nps", filters=OCTOBER), OCTOBER, DUCKDB) == "month"
+    assert rollup_for(MetricQuery("nps", filters=MID_OCTOBER), MID_OCTOBER, DUCKDB) == "day"
+    assert rollup_for(MetricQuery("nps", period="day"), Filters(), DUCKDB) == "day"
+    wide = MetricQuery("mean", scale_min=0, scale_max=100)
+    assert rollup_for(wide, Filters(), DUCKDB) is None
+
+
+def test_scoped_rollup_queries_stay_inside_the_readers_subtree(demo_store: Path) -> None:
+    with store_engine(demo_store) as rolled, store_engine(demo_store, rollups=False) as raw:
+        scope = [
+            str(rolled.con.execute("SELECT path FROM units WHERE kind = 'store' LIMIT 1").fetchall()[0][0])
+        ]
+        query = MetricQuery("nps", group_by=("unit",), period="month")
+        a = run(query, rolled, scope=scope)
+        b = run(query, raw, scope=scope)
+    assert a.sources == ("rollup_month",)
+    assert_same_counts(a, b)
+    assert len({r.group["unit"] for r in a.rows}) == 1
