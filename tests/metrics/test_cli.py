@@ -82,7 +82,7 @@ def test_metrics_reads_a_gbk_csv_and_gives_each_store_its_nps_with_interval(tmp_
     assert [r["门店"] for r in out] == sorted(STORES)
     for r in out:
         expected = metrics.nps(by_store(rows, r["门店"]))
-        assert set(r) == {"门店", "period", "n", "value", "ci_low", "ci_high", "suppressed"}
+        assert set(r) == {"门店", "period", "n", "value", "ci_low", "ci_high", "suppressed", "skipped"}
         assert (r["n"], r["period"], r["suppressed"]) == (expected.n, None, False)
         assert r["value"] == pytest.approx(expected.value)
         assert (r["ci_low"], r["ci_high"]) == (
@@ -266,7 +266,7 @@ def test_metrics_writes_csv_with_one_header_and_one_line_per_group(tmp_path):
     )
     assert code == 0
     lines = list(csv.DictReader(io.StringIO(out)))
-    assert list(lines[0]) == ["门店", "period", "n", "value", "ci_low", "ci_high", "suppressed"]
+    assert list(lines[0]) == ["门店", "period", "n", "value", "ci_low", "ci_high", "suppressed", "skipped"]
     assert [r["门店"] for r in lines] == sorted(STORES)
     assert {r["suppressed"] for r in lines} == {"false"} and {r["period"] for r in lines} == {""}
 
@@ -294,21 +294,57 @@ def test_metrics_of_a_file_without_any_score_gives_n_zero_and_no_value(tmp_path)
     path.write_text("score,store\n,a\n", encoding="utf-8")
     out = run_json("--input", path, "--metric", "nps", "--score-column", "score")
     assert out == [
-        {"period": None, "n": 0, "value": None, "ci_low": None, "ci_high": None, "suppressed": True}
+        {
+            "period": None,
+            "n": 0,
+            "value": None,
+            "ci_low": None,
+            "ci_high": None,
+            "suppressed": True,
+            "skipped": 0,
+        }
     ]
 
 
 # --- bad input ---------------------------------------------------------------------------------------
 
 
-def test_metrics_names_the_row_column_and_expected_values_of_an_out_of_range_score(tmp_path):
+def test_metrics_reports_an_out_of_range_score_by_row_and_column_and_leaves_its_row_out(tmp_path):
     rows = responses(30)
     rows[15]["score"] = 11  # data row 16 is line 17 of the file, the header being line 1
     path = write_csv(tmp_path / "bad.csv", rows, "gbk")
-    code, out, err = run("--input", path, "--metric", "nps", "--score-column", "score")
-    assert code != 0
+    code, out, err = run(
+        "--input", path, "--metric", "nps", "--score-column", "score", "--by", "门店", "--format", "json"
+    )
+    assert code == 0, err
+    assert "warning: row 17: column `score` must be a whole number 0–10, got `11`" in err
+    assert "left out 1 row with a bad cell" in err
+    got = {r["门店"]: r for r in json.loads(out)}
+    assert sum(r["n"] for r in got.values()) == 29
+    assert got[rows[15]["门店"]]["skipped"] == 1
+    assert sum(r["skipped"] for r in got.values()) == 1
+    good = [r["score"] for i, r in enumerate(rows) if i != 15 and r["门店"] == rows[15]["门店"]]
+    assert got[rows[15]["门店"]]["value"] == pytest.approx(metrics.nps(good).value)
+
+
+def test_metrics_with_strict_stops_at_a_bad_score_and_writes_no_result(tmp_path):
+    rows = responses(30)
+    rows[15]["score"] = 11
+    path = write_csv(tmp_path / "bad.csv", rows, "gbk")
+    code, out, err = run("--input", path, "--metric", "nps", "--score-column", "score", "--strict")
+    assert code == 1
     assert out == ""
-    assert "row 17: column `score` must be a whole number 0–10, got `11`" in err
+    assert "error: row 17: column `score` must be a whole number 0–10, got `11`" in err
+
+
+def test_metrics_shows_a_group_whose_every_score_is_bad_as_n_zero_with_its_skipped_count(tmp_path):
+    path = tmp_path / "g.csv"
+    path.write_text("score,store\n10,a\nten,b\n99,b\n", encoding="utf-8")
+    out = run_json("--input", path, "--metric", "nps", "--score-column", "score", "--by", "store")
+    assert [(r["store"], r["n"], r["value"], r["skipped"]) for r in out] == [
+        ("a", 1, 100.0, 0),
+        ("b", 0, None, 2),
+    ]
 
 
 def test_metrics_lists_every_bad_cell_not_only_the_first(tmp_path):
@@ -316,11 +352,16 @@ def test_metrics_lists_every_bad_cell_not_only_the_first(tmp_path):
     path.write_text(
         "score,when,w\nabc,2026-01-01,1\n7,yesterday,1\n8,2026-01-02,-2\n4.5,2026-01-02,1\n", "utf-8"
     )
-    code, _, err = run(
+    args = [
         "--input", path, "--metric", "nps", "--score-column", "score",
         "--period", "day", "--time-column", "when", "--weight-column", "w",
-    )  # fmt: skip
-    assert code == 1
+    ]  # fmt: skip
+    code, _, strict_err = run(*args, "--strict")
+    assert code == 1 and "error: row 2: column `score`" in strict_err
+    code, out, err = run(*args, "--format", "json")
+    assert code == 0
+    assert "left out 4 rows with a bad cell" in err
+    assert sum(r["n"] for r in json.loads(out)) == 0
     assert "row 2: column `score` must be a whole number 0–10, got `abc`" in err
     assert "row 3: column `when` must be a date or date-time" in err and "got `yesterday`" in err
     assert "row 4: column `w` must be a non-negative number (a survey weight), got `-2`" in err
@@ -343,14 +384,14 @@ def test_metrics_names_the_sheet_row_of_a_bad_xlsx_cell(tmp_path):
         sheet.write(i, 0, 5 if i != 7 else "很好")
     book.close()
     code, _, err = run("--input", path, "--metric", "csat", "--score-column", "score")
-    assert code == 1
-    assert "row 8: column `score` must be a whole number 1–5, got `很好`" in err
+    assert code == 0
+    assert "warning: row 8: column `score` must be a whole number 1–5, got `很好`" in err
 
 
 def test_metrics_names_the_record_of_a_bad_parquet_value(tmp_path):
     path = tmp_path / "bad.parquet"
     pq.write_table(pa.table({"score": [1.0, 2.0, 9.0]}), path)
-    code, _, err = run("--input", path, "--metric", "csat", "--score-column", "score")
+    code, _, err = run("--input", path, "--metric", "csat", "--score-column", "score", "--strict")
     assert code == 1
     assert "row 3: column `score` must be a whole number 1–5, got `9`" in err
 

@@ -2,7 +2,9 @@
 
 No server and no Django: the command reads the file, checks every cell it needs, and computes the
 figures with :mod:`manyi.metrics` in one vectorised pass. Results go to stdout (table, JSON or CSV);
-problems and notes go to stderr, and any problem exits non-zero.
+problems and notes go to stderr. A bad cell (a score that is not a number or out of range, a bad
+weight or date) is reported by row and column and its row is left out and counted, never coerced;
+``--strict`` stops at bad cells instead (exit 1). Options that do not fit together always exit 1.
 
 Only the standard library and Typer are imported at module level, so registering the command keeps
 ``manyi --help`` fast; NumPy, SciPy and pandas load when the command runs.
@@ -11,7 +13,7 @@ Only the standard library and Typer are imported at module level, so registering
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -113,6 +115,10 @@ def metrics_command(
     fmt: Annotated[
         OutputFormat, typer.Option("--format", help="table for people; json or csv for programs.")
     ] = OutputFormat.table,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Stop with exit 1 at bad cells instead of leaving their rows out."),
+    ] = False,
 ) -> None:
     """Satisfaction metrics with intervals from a CSV, XLSX or Parquet file.
 
@@ -122,7 +128,8 @@ def metrics_command(
 
     With --compare previous: the change from the previous period, its interval, a BH-adjusted p-value.
 
-    Bad cells are listed on stderr by row and column, and the command exits 1. See docs/cli.md.
+    Bad cells are listed on stderr by row and column; their rows are left out and counted in
+    each row's "skipped" (exit 0). With --strict they stop the command (exit 1). See docs/cli.md.
     """
     options = Options(
         path=input_file,
@@ -137,6 +144,7 @@ def metrics_command(
         confidence=confidence,
         compare=compare,
         weight_column=weight_column,
+        strict=strict,
     )
     try:
         result = compute(options)
@@ -146,6 +154,10 @@ def metrics_command(
         if exc.total > MAX_PROBLEMS:
             typer.echo(f"error: … and {exc.total - MAX_PROBLEMS} more problems", err=True)
         raise typer.Exit(1) from None
+    for line in result.warnings[:MAX_PROBLEMS]:
+        typer.echo(f"warning: {line}", err=True)
+    if len(result.warnings) > MAX_PROBLEMS:
+        typer.echo(f"warning: … and {len(result.warnings) - MAX_PROBLEMS} more bad cells", err=True)
     for note in result.notes:
         typer.echo(f"note: {note}", err=True)
     write(result, fmt)
@@ -168,6 +180,7 @@ class Options:
     confidence: float
     compare: CompareWith | None
     weight_column: str | None
+    strict: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,10 +189,14 @@ class Result:
     group_columns: list[str]
     notes: list[str]
     options: Options
+    #: One line per bad cell whose row was left out (``row 17: column `score` must be …``).
+    warnings: list[str] = field(default_factory=list)
+    #: Rows left out for a bad cell, in all.
+    skipped: int = 0
 
 
 COMPARE_FIELDS = ["delta", "delta_ci_low", "delta_ci_high", "p_value", "significant"]
-FIELDS = ["period", "n", "value", "ci_low", "ci_high", "suppressed"]
+FIELDS = ["period", "n", "value", "ci_low", "ci_high", "suppressed", "skipped"]
 
 
 def metric_spec(o: Options) -> Spec:
@@ -249,17 +266,29 @@ def compute(o: Options) -> Result:
         raise BadInput([f"cannot read {o.path}: {exc.strerror or exc}"]) from None
 
     problems: list[tuple[int, int, str]] = []  # (row number, column order, message)
-    x, missing = score_values(table, o.score_column, spec, problems)
-    present = ~missing
-    w = weight_values(table, o.weight_column, present, problems) if o.weight_column else np.ones(len(x))
+    x, missing, bad_score = score_values(table, o.score_column, spec, problems)
+    answered = ~missing  # rows with something in the score cell, valid or not
+    bad_weight = np.zeros(len(x), dtype=bool)
+    w = np.ones(len(x))
+    if o.weight_column:
+        w, bad_weight = weight_values(table, o.weight_column, answered, problems)
     p_codes = None
+    bad_time = np.zeros(len(x), dtype=bool)
     if o.time_column and o.period:
-        p_codes = period_codes(table, o.time_column, o.period, present, problems)
-    if problems:
-        problems.sort()
+        p_codes, bad_time = period_codes(table, o.time_column, o.period, answered, problems)
+    problems.sort()
+    if problems and o.strict:
         raise BadInput([message for _, _, message in problems[:MAX_PROBLEMS]], total=len(problems))
+    skipped = answered & (bad_score | bad_weight | bad_time)
+    present = answered & ~skipped
 
     notes = []
+    n_skipped = int(skipped.sum())
+    if n_skipped:
+        notes.append(
+            f"left out {n_skipped} row{'s' if n_skipped != 1 else ''} with a bad cell (listed above, never coerced); "
+            "each result row counts its own in `skipped`; --strict stops at bad cells instead"
+        )
     n_missing = int(missing.sum())
     if n_missing:
         notes.append(
@@ -272,25 +301,32 @@ def compute(o: Options) -> Result:
             f"left out {n_zero} row{'s' if n_zero != 1 else ''} with weight 0 in `{o.weight_column}`"
         )
 
+    # Rows left out for a bad score or weight still name their group (and period, when their date
+    # is good), so each result row can count them; a group with only such rows shows n = 0.
+    placed = skipped & ~bad_time
+    counted = keep | placed
+    kept = keep[counted]
     y = spec.code(x[keep])
     wk = w[keep]
+    n_counted = int(counted.sum())
     if o.by:
-        keys = [factorize(group_values(table.frame[c])[keep]) for c in o.by]
+        keys = [factorize(group_values(table.frame[c])[counted]) for c in o.by]
         g_codes, labels = combine(keys)
     else:
-        g_codes, labels = np.zeros(len(y), dtype=np.int64), [()]
+        g_codes, labels = np.zeros(n_counted, dtype=np.int64), [()]
     if p_codes is not None:
-        pk = p_codes[keep]
+        pk = p_codes[counted]
         p_first = int(pk.min()) if len(pk) else 0
         n_periods = int(pk.max()) - p_first + 1 if len(pk) else 0
         p_index = pk - p_first
     else:
-        p_first, n_periods, p_index = 0, 1, np.zeros(len(y), dtype=np.int64)
-    if len(y) == 0 and o.by:
+        p_first, n_periods, p_index = 0, 1, np.zeros(n_counted, dtype=np.int64)
+    if n_counted == 0 and o.by:
         labels, n_periods = [], 0
     n_cells = len(labels) * n_periods
-    cells = g_codes * n_periods + p_index
-    sums = group_sums(y, wk, cells.astype(np.int64), n_cells)
+    cells = (g_codes * n_periods + p_index).astype(np.int64)
+    sums = group_sums(y, wk, cells[kept], n_cells)
+    skipped_in = np.bincount(cells[~kept], minlength=n_cells) if n_cells else np.zeros(0, dtype=np.int64)
     est = estimate(spec, sums, o.confidence)
 
     diff = None
@@ -320,6 +356,7 @@ def compute(o: Options) -> Result:
             row["ci_low"] = _num(est.lo[i])
             row["ci_high"] = _num(est.hi[i])
             row["suppressed"] = bool(sums.n[i] < o.min_n)
+            row["skipped"] = int(skipped_in[i])
             if diff is not None:
                 row["delta"] = _num(diff["delta"][i])
                 row["delta_ci_low"] = _num(diff["lo"][i])
@@ -327,7 +364,7 @@ def compute(o: Options) -> Result:
                 row["p_value"] = _num(diff["p"][i])
                 row["significant"] = row["p_value"] is not None and row["p_value"] < alpha
             rows.append(row)
-    return Result(rows, o.by, notes, o)
+    return Result(rows, o.by, notes, o, [message for _, _, message in problems], n_skipped)
 
 
 def _num(v: Any) -> float | None:
@@ -407,7 +444,8 @@ def _problem(table: Table, i: Any, order: int, column: str, expected: str, got: 
 
 def score_values(
     table: Table, column: str, spec: Spec, problems: list[tuple[int, int, str]]
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Scores (NaN where missing or bad), which cells are empty, and which are bad (reported)."""
     import numpy as np
 
     series = table.frame[column]
@@ -417,12 +455,13 @@ def score_values(
     invalid[ok] = spec.invalid(x[ok])
     for i in np.flatnonzero(invalid):
         problems.append(_problem(table, i, 0, column, spec.expected, series.iloc[i]))
-    return np.where(invalid, np.nan, x), missing
+    return np.where(invalid, np.nan, x), missing, invalid
 
 
 def weight_values(
     table: Table, column: str, present: npt.NDArray[np.bool_], problems: list[tuple[int, int, str]]
-) -> npt.NDArray[np.float64]:
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """Weights (0 where bad) and which cells of ``present`` rows are bad (reported)."""
     import numpy as np
 
     series = table.frame[column]
@@ -433,7 +472,7 @@ def weight_values(
         problems.append(
             _problem(table, i, 1, column, "a non-negative number (a survey weight)", series.iloc[i])
         )
-    return np.where(present & ~invalid, w, 0.0)
+    return np.where(present & ~invalid, w, 0.0), invalid
 
 
 def group_values(series: pd.Series) -> npt.NDArray[Any]:
@@ -517,8 +556,9 @@ def period_codes(
     period: Period,
     present: npt.NDArray[np.bool_],
     problems: list[tuple[int, int, str]],
-) -> npt.NDArray[np.int64]:
-    """One integer per row for its calendar period: consecutive periods have consecutive codes."""
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """One integer per row for its calendar period (consecutive periods have consecutive codes),
+    and which cells of ``present`` rows are not dates (reported)."""
     import numpy as np
 
     series = table.frame[column]
@@ -530,11 +570,11 @@ def period_codes(
     t = ts.to_numpy(dtype="datetime64[ns]")
     t = np.where(np.isnat(t), np.datetime64(0, "ns"), t)
     if period == Period.day:
-        return t.astype("datetime64[D]").astype(np.int64)
+        return t.astype("datetime64[D]").astype(np.int64), bad
     if period == Period.week:  # weeks start on Monday; 1970-01-01 was a Thursday
-        return (t.astype("datetime64[D]").astype(np.int64) + 3) // 7
+        return (t.astype("datetime64[D]").astype(np.int64) + 3) // 7, bad
     months = t.astype("datetime64[M]").astype(np.int64)
-    return months if period == Period.month else months // 3
+    return (months if period == Period.month else months // 3), bad
 
 
 def period_label(period: Period, code: int) -> str:
