@@ -57,6 +57,14 @@ def _event(case: Case, kind: str, *, actor: Any = None, now: datetime, **fields:
     return CaseEvent.objects.create(case=case, kind=kind, actor=actor, created_at=now, **fields)
 
 
+def case_url(case: Case) -> str:
+    """The case page's address in the console, for messages to staff."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    return f"{settings.MANYI_BASE_URL}{reverse('console:case_detail', args=[case.pk])}"
+
+
 def notify_people(
     event: str, *, recipients: Sequence[Any], subject: str, body: str, context: dict[str, Any], case: Case
 ) -> bool:
@@ -81,7 +89,13 @@ def notify_people(
                 recipients=people,
                 subject=subject,
                 body=body,
-                context={"case_id": case.pk, "status": case.status, "priority": case.priority, **context},
+                context={
+                    "case_id": case.pk,
+                    "status": case.status,
+                    "priority": case.priority,
+                    "url": case_url(case),
+                    **context,
+                },
                 unit=case.unit,
                 case=case,
             )
@@ -323,7 +337,7 @@ def _assign(
         # Someone who takes a case themselves needs no e-mail about it; endpoints still hear of it.
         recipients=[] if actor is not None and actor.pk == assignee.pk else [assignee],
         subject=subject,
-        body=subject,
+        body=f"{subject}\n{case_url(case)}",
         context={"how": how, "assignee": assignee.get_username()},
         case=case,
     )
@@ -879,7 +893,7 @@ def escalate_case(
                 "case.escalated",
                 recipients=people,
                 subject=subject,
-                body=subject,
+                body=f"{subject}\n{case_url(case)}",
                 context={"track": track, "level": level, "due_at": at.isoformat()},
                 case=case,
             ):
