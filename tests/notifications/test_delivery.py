@@ -395,3 +395,13 @@ def test_an_endpoint_that_times_out_is_paused_so_its_other_notifications_wait_wi
     assert do_deliver(second.pk, now=second.next_attempt_at) == DeliveryStatus.DELIVERED
     ep.refresh_from_db()
     assert ep.paused_until is None and ep.pause_reason == ""
+
+
+def test_the_worker_finds_the_periodic_scan_and_a_tick_runs_it(org: Org) -> None:
+    from manyi.core.periodic import discover, run_due
+
+    [scan] = [p for p in discover() if p.name.endswith("notifications.tasks.scan_notifications")]
+    assert scan.every == 15
+    opened(org, endpoints=[endpoint(org, "https://93.184.215.14/hook")], enqueue=False)
+    [report] = run_due(force=True, only="notifications.tasks")
+    assert report["ok"] and report["result"] == {"queued": 1, "recovered": 0, "dead": 0}
