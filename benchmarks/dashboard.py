@@ -13,6 +13,10 @@ with CSI as the focus metric (trend and league by CSI, from the answers), a cust
 year (trended by month), and a language filter (which the store does not hold, so it runs on the
 operational database). The first request of each set is a warm-up and is not counted.
 
+Each reader is timed twice: ``cold``, with the dashboard's cache off (every request computes every
+figure), and ``warm``, with the cache on (the analytics figures of a scope and filter set are kept
+for 5 minutes, keyed by the newest response and answer ids; comments and cases are read fresh).
+
 ``--engine database`` times the same requests with the store out of the way (every figure from
 SQLite), for comparison. ``--reuse`` keeps an existing data dir of the same size (loading 1M+
 responses takes minutes). Prints JSON with p50/p95/max per reader and filter set.
@@ -85,7 +89,10 @@ def time_requests(repeat: int, engine: str) -> dict[str, Any]:
     today = datetime.now(UTC).date()
     out: dict[str, Any] = {"responses": Response.objects.count(), "engine": engine, "readers": {}}
     users = get_user_model().objects
-    for username in READERS:
+    for username, mode in [(u, m) for u in READERS for m in ("cold", "warm")]:
+        # cold: every request computes every figure; warm: the analytics figures come from the cache
+        # (keyed by scope, filters and the newest ids), comments and cases are still read fresh.
+        dashboard.CACHE_SECONDS = 0 if mode == "cold" else 300
         client = Client()
         client.force_login(users.get(username=username))
         client.get("/")  # the session's first request also stores the reader's time zone
@@ -113,7 +120,7 @@ def time_requests(repeat: int, engine: str) -> dict[str, Any]:
             log(
                 f"{username} {name}: p50 {per_set[name]['p50_ms']} ms, p95 {per_set[name]['p95_ms']} ms ({source})"
             )
-        out["readers"][username] = per_set
+        out["readers"][f"{username}/{mode}"] = per_set
     return out
 
 
@@ -167,10 +174,16 @@ def main(argv: list[str] | None = None) -> int:
     result.update(json.loads(out.stdout.strip().splitlines()[-1]))
     target = TARGETS_MS.get(args.responses)
     if target is not None:
-        worst = max(s["p95_ms"] for r in result["readers"].values() for s in r.values())
         result["target_p95_ms"] = target
-        result["worst_p95_ms"] = worst
-        result["meets_target"] = worst <= target
+        for mode in ("cold", "warm"):
+            worst = max(
+                s["p95_ms"]
+                for reader, r in result["readers"].items()
+                if reader.endswith(mode)
+                for s in r.values()
+            )
+            result[f"worst_p95_ms_{mode}"] = worst
+            result[f"meets_target_{mode}"] = worst <= target
     if not args.keep and not args.reuse:
         shutil.rmtree(data_dir, ignore_errors=True)
     print(json.dumps(result, indent=2))

@@ -95,7 +95,7 @@ def test_the_change_from_the_previous_period_is_marked_significant_when_it_is(sc
     assert nps.comparison is not None and nps.comparison.significant
     assert nps.change_state == "up" and nps.better is True
     html = login(scored.manager_a).get("/").content.decode()
-    assert "significant" in html
+    assert 'class="change change-up better"' in html
 
 
 @pytest.mark.django_db
@@ -106,7 +106,7 @@ def test_a_change_within_the_noise_is_marked_not_significant(org):
     nps = next(t for t in build(org.manager_a).tiles if t.metric == "nps")
     assert nps.comparison is not None and not nps.comparison.significant
     assert nps.change_state == "flat"
-    assert "not significant" in login(org.manager_a).get("/").content.decode()
+    assert 'class="change change-flat"' in login(org.manager_a).get("/").content.decode()
 
 
 @pytest.mark.django_db
@@ -352,3 +352,18 @@ def test_the_csi_codes_are_the_rows_of_the_store_survey_matrix():
 
     matrix = next(q for q in blueprint("store_csi")["definition"]["questions"] if q["code"] == "csi")
     assert tuple(f"csi.{r['code']}" for r in matrix["rows"]) == CSI_CODES
+
+
+@pytest.mark.django_db
+def test_a_new_answer_shows_at_once_even_with_the_figures_cached(scored):
+    first = build(scored.manager_a)
+    assert build(scored.manager_a).tiles[0].estimate.n == first.tiles[0].estimate.n == 40
+    answer(scored.link_a, 10, days_ago=1)
+    assert build(scored.manager_a).tiles[0].estimate.n == 41
+
+
+@pytest.mark.django_db
+def test_cached_figures_are_never_shared_between_scopes(scored):
+    assert build(scored.admin).tiles[0].estimate.n == 48
+    assert build(scored.manager_a).tiles[0].estimate.n == 40
+    assert build(scored.admin, "lang=en").tiles[0].estimate.n == 5

@@ -629,20 +629,76 @@ def aspects(f: ConsoleFilters, engine: Engine, scope: list[str] | None) -> list[
     ]
 
 
+#: How long the figures of one (scope, filters) stay cached. The key holds the newest response and
+#: answer ids, so a new answer is seen at once; the time bound only frees memory.
+CACHE_SECONDS = 300
+CACHED_FIELDS = (
+    "source",
+    "tiles",
+    "distribution",
+    "overall",
+    "trend",
+    "trend_grain",
+    "league_parent",
+    "league",
+    "aspects",
+)
+
+
+def _cache_key(f: ConsoleFilters, metric: str, scope: list[str] | None, prefer: str) -> str:
+    import hashlib
+    import json
+
+    from django.utils.translation import get_language
+
+    newest = (
+        Response.objects.aggregate(m=Max("id"))["m"] or 0,
+        Answer.objects.aggregate(m=Max("id"))["m"] or 0,
+    )
+    raw = json.dumps(
+        [
+            scope,
+            f.params(drill=False),
+            f.date_from.isoformat(),
+            f.date_to.isoformat(),
+            f.empty,
+            metric,
+            prefer,
+            get_language(),
+            newest,
+        ],
+        sort_keys=True,
+    )
+    return "manyi:dashboard:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
 def build(user: Any, f: ConsoleFilters, metric: str = "nps", prefer: str = "auto") -> Dashboard:
-    """The whole dashboard for ``user`` under ``f``; ``metric`` drives the trend and the league."""
+    """The whole dashboard for ``user`` under ``f``; ``metric`` drives the trend and the league.
+
+    The analytics figures are cached per (scope, filters, focus metric, language, newest ids) for
+    ``CACHE_SECONDS``; comments and cases are read fresh on every request.
+    """
+    from django.core.cache import cache
+
     metric = metric if metric in METRICS else "nps"
     scope = scope_paths(user)
     if f.empty:
         scope = []
-    with dashboard_engine(f, prefer) as engine:
-        dash = Dashboard(filters=f, metric=metric, source=engine.dialect.name)
-        dash.tiles, nps = tiles(f, engine, scope)
-        dash.distribution = distribution(f, nps)
-        dash.overall = next(t.estimate for t in dash.tiles if t.metric == metric)
-        dash.trend, dash.trend_grain = trend(f, metric, engine, scope, dash.overall)
-        dash.league_parent, dash.league = league(user, f, metric, engine, scope)
-        dash.aspects = aspects(f, engine, scope)
+    key = _cache_key(f, metric, scope, prefer) if CACHE_SECONDS else ""
+    cached = cache.get(key) if key else None
+    if cached is not None:
+        dash = Dashboard(filters=f, metric=metric, **cached)
+    else:
+        with dashboard_engine(f, prefer) as engine:
+            dash = Dashboard(filters=f, metric=metric, source=engine.dialect.name)
+            dash.tiles, nps = tiles(f, engine, scope)
+            dash.distribution = distribution(f, nps)
+            dash.overall = next(t.estimate for t in dash.tiles if t.metric == metric)
+            dash.trend, dash.trend_grain = trend(f, metric, engine, scope, dash.overall)
+            dash.league_parent, dash.league = league(user, f, metric, engine, scope)
+            dash.aspects = aspects(f, engine, scope)
+        if key:
+            cache.set(key, {name: getattr(dash, name) for name in CACHED_FIELDS}, CACHE_SECONDS)
     dash.comments = [] if f.empty else latest_comments(user, f)
     dash.cases = case_summary(user, f)
     return dash
