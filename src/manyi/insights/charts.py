@@ -31,6 +31,18 @@ def label_of(row_labels: dict[str, Any], code: str, lang: str) -> str:
     )
 
 
+def short(label: str, width: int = 26) -> str:
+    """A label cut to about ``width`` half-width columns (a CJK character counts two), with "…"."""
+    used, out = 0, list[str]()
+    for ch in label:
+        w = 2 if ord(ch) > 0x2E7F else 1
+        if used + w > width:
+            return "".join(out).rstrip() + "…"
+        out.append(ch)
+        used += w
+    return label
+
+
 def importance_bars(drivers: list[dict[str, Any]], labels: dict[str, str]) -> dict[str, Any]:
     """Horizontal bars of each driver's share with its interval as a whisker."""
     left, width, row = 190, 420, 30
@@ -43,9 +55,11 @@ def importance_bars(drivers: list[dict[str, Any]], labels: dict[str, str]) -> di
     bars = []
     for i, d in enumerate(drivers):
         y = 10 + i * row
+        full = labels.get(d["attribute"], d["attribute"])
         bars.append(
             {
-                "label": labels.get(d["attribute"], d["attribute"]),
+                "label": short(full),
+                "full_label": full,
                 "y": y,
                 "text_y": y + 15,
                 "x0": left,
@@ -102,7 +116,10 @@ def ipa_chart(ipa: dict[str, Any], labels: dict[str, str], scale: tuple[int, int
             {
                 "x": px(p["importance"]),
                 "y": py(p["performance"]),
-                "label": labels.get(p["attribute"], p["attribute"]),
+                "label": short(labels.get(p["attribute"], p["attribute"]), 20),
+                "full_label": labels.get(p["attribute"], p["attribute"]),
+                "label_x": px(p["importance"]) + (-7 if px(p["importance"]) > left + 0.7 * width else 7),
+                "anchor": "end" if px(p["importance"]) > left + 0.7 * width else "start",
                 "quadrant": p["quadrant"],
                 "importance": p["importance"],
                 "performance": p["performance"],
@@ -154,9 +171,11 @@ def gap_chart(gaps: list[dict[str, Any]], labels: dict[str, str]) -> dict[str, A
     for i, g in enumerate(gaps):
         y = 10 + i * row
         value = g["gap"] or 0.0
+        full = labels.get(g["name"], g["name"])
         rows.append(
             {
-                "label": labels.get(g["name"], g["name"]),
+                "label": short(full),
+                "full_label": full,
                 "y": y,
                 "text_y": y + 15,
                 "mid_y": y + 10,
