@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from manyi.responses.actions import check_submit_response
 from manyi.responses.models import Response
@@ -22,6 +23,13 @@ OPEN_CASE = [{"type": "open_case", "priority": "high"}]
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Any:
+    """Messages are compared in English; pages pick their language per request anyway."""
+    with translation.override("en"):
+        yield
 
 
 def make_rule(

@@ -30,7 +30,10 @@ def form(**kw):
 
 
 def signed_in(user) -> Client:
-    c = Client()
+    from django.conf import settings
+
+    c = Client(HTTP_ACCEPT_LANGUAGE="en")
+    c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     c.force_login(user)
     return c
 
@@ -103,6 +106,6 @@ def test_a_cx_manager_of_a_region_can_only_choose_units_of_that_region(org):
     cx = do_create_staff(username="cx-east", password=PASSWORD, unit=org.region, role=Role.CX_MANAGER)
     client = signed_in(cx)
     page = client.get("/rules/new/").content.decode()
-    assert "上海一店" in page and "成都一店" not in page
+    assert "Shanghai 1 (sh-001)" in page and "(cd-001)" not in page and "Chengdu" not in page
     resp = client.post("/rules/new/", form(unit=org.store_c.pk))
     assert resp.status_code == 422 and not Rule.objects.exists()

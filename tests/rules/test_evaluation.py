@@ -199,18 +199,32 @@ def test_notify_reaches_the_unit_manager_and_tags_and_the_resurvey_list_are_reco
         DETRACTOR,
         [
             {"type": "open_case"},
-            {"type": "notify", "roles": ["unit_manager"]},
+            {"type": "notify", "roles": ["unit_manager"], "users": ["admin1"]},
             {"type": "tag", "tags": ["detractor", "callback"]},
             {"type": "resurvey", "list": "after-callback"},
         ],
     )
     r = submit(org.link_a, nps=2, comment="太慢了")
     report = do_evaluate("response", [r.pk])
+    # The manager is the new case's assignee and hears of it from the case; the rule tells the admin.
     assert report.notified == 1
-    assert {n.recipient_id for n in Notification.objects.all()} == {org.manager_a.pk}
+    by_event = {(n.event.type, n.recipient_id) for n in Notification.objects.select_related("event")}
+    assert ("rule.matched", org.admin.pk) in by_event
+    assert ("rule.matched", org.manager_a.pk) not in by_event
+    assert ("case.assigned", org.manager_a.pk) in by_event
     assert sorted(t.tag.slug for t in Tagging.objects.select_related("tag")) == ["callback", "detractor"]
     entry = ResurveyEntry.objects.get()
     assert (entry.list_name, entry.source_id, entry.unit) == ("after-callback", r.pk, org.store_a)
+
+
+@pytest.mark.django_db
+def test_without_a_case_the_rule_notifies_the_unit_manager_itself(org):
+    make_rule(org.company, DETRACTOR, [{"type": "notify", "roles": ["unit_manager"]}])
+    r = submit(org.link_a, nps=2)
+    assert do_evaluate("response", [r.pk]).notified == 1
+    assert {n.recipient_id for n in Notification.objects.filter(event__type="rule.matched")} == {
+        org.manager_a.pk
+    }
 
 
 @pytest.mark.django_db

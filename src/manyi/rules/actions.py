@@ -274,20 +274,45 @@ def _evaluate_in_transaction(
                     kind=kind, source_id__in={f.source_id for _r, f in hits}
                 ).values_list("rule_id", "source_id")
             )
-            for r, f in hits:
-                if (r.rule.pk, f.source_id) in matched_before:
-                    continue
-                _apply(r, f, now, report)
+            todo_hits = [(r, f) for r, f in hits if (r.rule.pk, f.source_id) not in matched_before]
+            batch = _Batch(sources=_load_sources(kind, (f.source_id for _r, f in todo_hits)))
+            for r, f in todo_hits:
+                _apply(r, f, now, report, batch)
     return report
 
 
-def _apply(r: ActiveRule, f: Facts, now: datetime, report: EvaluationReport) -> None:
-    """Record the match and run the rule's actions, inside the caller's transaction."""
-    match = RuleMatch.objects.create(
-        rule=r.rule, version=r.version, kind=f.kind, source_id=f.source_id, unit_id=f.unit_id, matched_at=now
-    )
+@dataclass
+class _Batch:
+    """What the matches of one batch share: their sources loaded at once, tags and recipients."""
+
+    sources: dict[int, Any]
+    tags: dict[str, Tag] = field(default_factory=dict)
+    recipients: dict[tuple[int, tuple[str, ...], tuple[str, ...]], list[Any]] = field(default_factory=dict)
+
+    def tag(self, slug: str) -> Tag:
+        if slug not in self.tags:
+            self.tags[slug] = Tag.objects.get_or_create(slug=slug)[0]
+        return self.tags[slug]
+
+    def people(self, unit: OrgUnit, action: NotifyAction) -> list[Any]:
+        key = (unit.pk, tuple(action.roles), tuple(action.users))
+        if key not in self.recipients:
+            self.recipients[key] = recipients_for(unit, action)
+        return self.recipients[key]
+
+
+def _load_sources(kind: str, ids: Iterable[int]) -> dict[int, Any]:
+    from manyi.feedback.models import FeedbackRecord
+    from manyi.responses.models import Response
+
+    model: Any = Response if kind == SourceKind.RESPONSE else FeedbackRecord
+    return model.objects.select_related("unit", "customer").in_bulk(sorted(set(ids)))
+
+
+def _apply(r: ActiveRule, f: Facts, now: datetime, report: EvaluationReport, batch: _Batch) -> None:
+    """Run the rule's actions and record the match, inside the caller's transaction."""
     report.matches += 1
-    source = _source(f)
+    source = batch.sources[f.source_id]
     unit = source.unit
     outcome: dict[str, Any] = {}
     case = None
@@ -298,50 +323,57 @@ def _apply(r: ActiveRule, f: Facts, now: datetime, report: EvaluationReport) -> 
             outcome["case_created"] = created
             report.cases_opened += int(created)
     for action in r.definition.actions:
-        if isinstance(action, TagAction):
-            tags = [Tag.objects.get_or_create(slug=t)[0] for t in action.tags]
-            Tagging.objects.bulk_create(
-                [
-                    Tagging(
-                        tag=t,
-                        kind=f.kind,
-                        source_id=f.source_id,
-                        unit_id=f.unit_id,
-                        match=match,
-                        created_at=now,
-                    )
-                    for t in tags
-                ],
-                ignore_conflicts=True,
-            )
-            outcome["tags"] = sorted({*outcome.get("tags", []), *action.tags})
-        elif isinstance(action, ResurveyAction):
-            ResurveyEntry.objects.get_or_create(
-                list_name=action.list,
-                kind=f.kind,
-                source_id=f.source_id,
-                defaults={
-                    "unit_id": f.unit_id,
-                    "customer_id": source.customer_id,
-                    "match": match,
-                    "created_at": now,
-                },
-            )
-            outcome["resurvey"] = action.list
-        elif isinstance(action, NotifyAction):
-            sent = _notify(r, f, source, unit, action, case)
+        if isinstance(action, NotifyAction):
+            people = batch.people(unit, action)
+            if outcome.get("case_created") and case is not None and case.assignee_id is not None:
+                # The case has just told its assignee (case.assigned); one e-mail per event is enough.
+                people = [p for p in people if p.pk != case.assignee_id]
+            sent = _notify(r, f, source, unit, action, case, people)
             outcome["notified"] = outcome.get("notified", 0) + sent
             report.notified += sent
-    match.outcome = outcome
-    match.save(update_fields=["outcome"])
-
-
-def _source(f: Facts) -> Any:
-    from manyi.feedback.models import FeedbackRecord
-    from manyi.responses.models import Response
-
-    model: Any = Response if f.kind == SourceKind.RESPONSE else FeedbackRecord
-    return model.objects.select_related("unit", "customer").get(pk=f.source_id)
+        elif isinstance(action, TagAction):
+            outcome["tags"] = sorted({*outcome.get("tags", []), *action.tags})
+        elif isinstance(action, ResurveyAction):
+            outcome["resurvey"] = action.list
+    match = RuleMatch.objects.create(
+        rule=r.rule,
+        version=r.version,
+        kind=f.kind,
+        source_id=f.source_id,
+        unit_id=f.unit_id,
+        matched_at=now,
+        outcome=outcome,
+    )
+    if outcome.get("tags"):
+        Tagging.objects.bulk_create(
+            [
+                Tagging(
+                    tag=batch.tag(t),
+                    kind=f.kind,
+                    source_id=f.source_id,
+                    unit_id=f.unit_id,
+                    match=match,
+                    created_at=now,
+                )
+                for t in outcome["tags"]
+            ],
+            ignore_conflicts=True,
+        )
+    if "resurvey" in outcome:
+        ResurveyEntry.objects.bulk_create(
+            [
+                ResurveyEntry(
+                    list_name=outcome["resurvey"],
+                    kind=f.kind,
+                    source_id=f.source_id,
+                    unit_id=f.unit_id,
+                    customer_id=source.customer_id,
+                    match=match,
+                    created_at=now,
+                )
+            ],
+            ignore_conflicts=True,
+        )
 
 
 def _title(r: ActiveRule, f: Facts, action: OpenCaseAction) -> str:
@@ -405,12 +437,19 @@ def recipients_for(unit: OrgUnit, action: NotifyAction) -> list[Any]:
     return list(people.values())
 
 
-def _notify(r: ActiveRule, f: Facts, source: Any, unit: OrgUnit, action: NotifyAction, case: Any) -> int:
+def _notify(
+    r: ActiveRule,
+    f: Facts,
+    source: Any,
+    unit: OrgUnit,
+    action: NotifyAction,
+    case: Any,
+    recipients: list[Any],
+) -> int:
     from django.conf import settings
 
     from manyi.notifications.actions import notify
 
-    recipients = recipients_for(unit, action)
     if not recipients:
         return 0
     with translation.override(unit.locale or None):
