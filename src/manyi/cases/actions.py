@@ -153,12 +153,16 @@ def _fired(case: Case) -> set[tuple[str, int]]:
     )
 
 
-def _schedule(case: Case, cal: Calendar | None = None) -> None:
+def _schedule(case: Case, cal: Calendar | None = None, fired: set[tuple[str, int]] | None = None) -> None:
     """Set ``next_escalation_at`` to the next step not fired yet (None when the clock is stopped)."""
-    if case.status in DONE_STATUSES or case.status == CaseStatus.WAITING or case.pk is None:
+    if case.status in DONE_STATUSES or case.status == CaseStatus.WAITING:
         case.next_escalation_at = None
         return
-    fired = _fired(case)
+    if not (case.first_response_target or case.resolution_target):
+        case.next_escalation_at = None  # no SLA policy: no clock
+        return
+    if fired is None:
+        fired = _fired(case) if case.pk is not None else set()
     pending = [at for track, level, at in _steps(case, cal or _calendar(case)) if (track, level) not in fired]
     case.next_escalation_at = min(pending) if pending else None
 
@@ -251,14 +255,42 @@ def _create_case(
     policy = sla_policy or queries.policy_for(unit, priority, _channel_of(response, feedback))
     cal = _calendar(case) if policy is not None else None
     _apply_policy(case, policy, now, cal)
+    # Who gets it is decided before the row is written, so opening is one INSERT and two log lines.
+    routing = queries.routing_for(unit)
+    mode = routing[0] if routing is not None else RoutingMode.MANAGER
+    assignee, how, team = None, "", None
+    if mode == RoutingMode.ROUND_ROBIN and routing is not None and routing[1] is not None:
+        assignee = _round_robin_pick(routing[1])
+        how, team = "round_robin", routing[1]
+    if assignee is None and mode != RoutingMode.MANUAL:
+        # The unit's manager by default, and when a round-robin team has nobody active.
+        managers = queries.unit_managers(unit)
+        assignee, how, team = (managers[0], "manager", None) if managers else (None, "", None)
+    if assignee is not None:
+        case.assignee, case.assigned_at, case.team, case.status = assignee, now, team, CaseStatus.ASSIGNED
+    _schedule(case, cal, fired=set())
     case.save()
-    _event(
-        case,
-        EventKind.OPENED,
-        now=now,
-        to_status=CaseStatus.NEW,
-        data={"rule_version_id": case.rule_version_id, "sla_policy_id": policy.pk if policy else None},
-    )
+    events = [
+        CaseEvent(
+            case=case,
+            kind=EventKind.OPENED,
+            created_at=now,
+            to_status=CaseStatus.NEW,
+            data={"rule_version_id": case.rule_version_id, "sla_policy_id": policy.pk if policy else None},
+        )
+    ]
+    if assignee is not None:
+        events.append(
+            CaseEvent(
+                case=case,
+                kind=EventKind.ASSIGNMENT,
+                created_at=now,
+                from_status=CaseStatus.NEW,
+                to_status=CaseStatus.ASSIGNED,
+                data={"from": None, "to": assignee.pk, "how": how, "username": assignee.get_username()},
+            )
+        )
+    CaseEvent.objects.bulk_create(events)
     notify_people(
         "case.opened",
         recipients=[],
@@ -267,20 +299,16 @@ def _create_case(
         context={"source": case.source, "rule_version_id": case.rule_version_id},
         case=case,
     )
-    routing = queries.routing_for(unit)
-    mode = routing[0] if routing is not None else RoutingMode.MANAGER
-    pick = None
-    if mode == RoutingMode.ROUND_ROBIN and routing is not None and routing[1] is not None:
-        pick = _round_robin_pick(routing[1])
-        if pick is not None:
-            _assign(case, pick, actor=None, now=now, how="round_robin", team=routing[1])
-    # The unit's manager by default, and when a round-robin team has nobody active.
-    if pick is None and mode != RoutingMode.MANUAL:
-        managers = queries.unit_managers(unit)
-        if managers:
-            _assign(case, managers[0], actor=None, now=now, how="manager")
-    _schedule(case, cal)
-    case.save(update_fields=["next_escalation_at"])
+    if assignee is not None:
+        subject = _("Case {id} is yours: {title}").format(id=case.pk, title=case.title)
+        notify_people(
+            "case.assigned",
+            recipients=[assignee],
+            subject=subject,
+            body=f"{subject}\n{case_url(case)}",
+            context={"how": how, "assignee": assignee.get_username()},
+            case=case,
+        )
     return case
 
 
