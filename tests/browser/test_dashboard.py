@@ -40,7 +40,7 @@ def browser(django_db_setup: Any) -> Iterator[Any]:
 
 @pytest.fixture
 def desktop(browser: Any) -> Iterator[Any]:
-    ctx = browser.new_context(**DESKTOP)
+    ctx = browser.new_context(**DESKTOP, locale="zh-CN")  # a browser in China asks for Chinese
     ctx.set_default_timeout(20_000)
     yield ctx.new_page()
     ctx.close()
