@@ -315,3 +315,40 @@ def test_the_driver_package_and_its_command_import_no_django_and_the_cli_loads_n
     code = "import sys, manyi.cli\nprint(sorted(k for k in ('numpy', 'scipy', 'pandas', 'django') if k in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+# --- nothing but a clear error ----------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(0, 80),
+    k=st.integers(1, 4),
+    seed=st.integers(0, 10_000),
+    method=st.sampled_from(["relative-weights", "shapley", "logistic"]),
+    outcome_type=st.sampled_from(["rating", "binary", "nps"]),
+    levels=st.integers(1, 5),
+    missing=st.floats(0, 0.5),
+)
+def test_any_small_data_set_gives_a_result_or_a_driver_input_error(
+    n, k, seed, method, outcome_type, levels, missing
+):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, levels + 1, (n, k)).astype(float)  # few levels: constants and ties are likely
+    x[rng.random((n, k)) < missing] = np.nan
+    if k > 1 and seed % 3 == 0:
+        x[:, -1] = x[:, 0]  # a duplicated attribute
+    y = {
+        "rating": rng.integers(1, 6, n).astype(float),
+        "binary": (rng.random(n) < 0.5).astype(float),
+        "nps": rng.integers(0, 11, n).astype(float),
+    }[outcome_type]
+    try:
+        result = key_drivers(
+            x, y, outcome_type=outcome_type, method=method, na_values=[0], n_boot=20, seed=seed
+        )
+    except DriverInputError as exc:
+        assert str(exc)
+        return
+    assert sum(d.share for d in result.drivers) == pytest.approx(100)
+    assert all(math.isfinite(d.importance) for d in result.drivers)

@@ -763,6 +763,9 @@ def bootstrap(
         if not np.isfinite(r).all():  # a resample where a rare attribute value happens to vanish
             raw[b], r2[b] = np.nan, np.nan
             continue
-        raw[b], r2[b] = _importance(method, r)
-    keep = np.isfinite(r2)
+        try:
+            raw[b], r2[b] = _importance(method, r)
+        except np.linalg.LinAlgError:  # a small resample can make two attributes exactly collinear
+            raw[b], r2[b] = np.nan, np.nan
+    keep = np.isfinite(r2) & np.isfinite(raw).all(axis=1)
     return raw[keep], r2[keep]
