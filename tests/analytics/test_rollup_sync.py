@@ -51,7 +51,7 @@ def test_sync_recomputes_only_the_unit_days_it_touched(org: Any, tmp_path: Path)
     assert second.rollup_keys == 1  # only store a, today
     assert store.sync(path).rollup_keys == 0
     assert rollup_total(path, -1) == 4
-    with store_engine(path) as rolled, store_engine(path, rollups=False) as raw:
+    with store_engine(path, rollups=True) as rolled, store_engine(path, rollups=False) as raw:
         query = MetricQuery("nps", group_by=("unit",))
         assert_same_counts(run(query, rolled, scope=None), run(query, raw, scope=None))
         est = run(MetricQuery("nps"), rolled, scope=None).rows[0].estimate
@@ -89,7 +89,7 @@ def test_a_fractional_score_sends_the_query_to_the_facts_and_keeps_it_exact(org:
     con.execute("COMMIT")
     con.close()
     query = MetricQuery("mean", filters=Filters(questions=("csat",)))
-    with store_engine(path) as rolled:
+    with store_engine(path, rollups=True) as rolled:
         result = run(query, rolled, scope=None)
     assert result.sources == ("facts",)
     assert result.rows[0].estimate.n == 2
@@ -111,7 +111,7 @@ def test_a_store_written_before_rollups_existed_gets_them_on_the_next_sync(org: 
         assert run(MetricQuery("nps"), old, scope=None).sources == ("facts",)
     report = store.sync(path)
     assert report.rows["responses"] == 0 and report.rollup_keys == 2
-    with store_engine(path) as new:
+    with store_engine(path, rollups=True) as new:
         result = run(MetricQuery("nps"), new, scope=None)
     assert result.sources == ("rollup_month",)
     assert result.rows[0].estimate.n == 2

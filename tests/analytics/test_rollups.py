@@ -50,7 +50,7 @@ def assert_same_counts(a: QueryResult, b: QueryResult) -> None:
 def test_query_gives_exactly_the_same_figures_from_the_rollups_as_from_the_facts(
     demo_store: Path, query: MetricQuery
 ) -> None:
-    with store_engine(demo_store) as rolled, store_engine(demo_store, rollups=False) as raw:
+    with store_engine(demo_store, rollups=True) as rolled, store_engine(demo_store, rollups=False) as raw:
         from_rollups = run(query, rolled, scope=None)
         from_facts = run(query, raw, scope=None)
     if not query.on_answers:  # answers may hold scores the rollups cannot place; headline scores never
@@ -69,7 +69,7 @@ def test_whole_months_read_the_month_rollup_and_other_ranges_the_day_rollup() ->
 
 
 def test_scoped_rollup_queries_stay_inside_the_readers_subtree(demo_store: Path) -> None:
-    with store_engine(demo_store) as rolled, store_engine(demo_store, rollups=False) as raw:
+    with store_engine(demo_store, rollups=True) as rolled, store_engine(demo_store, rollups=False) as raw:
         scope = [
             str(rolled.con.execute("SELECT path FROM units WHERE kind = 'store' LIMIT 1").fetchall()[0][0])
         ]
@@ -79,3 +79,11 @@ def test_scoped_rollup_queries_stay_inside_the_readers_subtree(demo_store: Path)
     assert a.sources == ("rollup_month",)
     assert_same_counts(a, b)
     assert len({r.group["unit"] for r in a.rows}) == 1
+
+
+def test_by_default_a_rollup_is_read_only_when_it_is_much_smaller_than_the_facts(demo_store: Path) -> None:
+    with store_engine(demo_store) as auto:
+        rows = dict(auto.con.execute("SELECT table_name, estimated_size FROM duckdb_tables()").fetchall())
+        result = run(MetricQuery("nps"), auto, scope=None)
+    smaller = rows["rollup_month"] <= auto.WORTH * (rows["responses"] + rows["answers"])
+    assert result.sources == (("rollup_month",) if smaller else ("facts",))

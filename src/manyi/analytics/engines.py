@@ -27,13 +27,29 @@ class DuckDBEngine:
 
     dialect = DUCKDB
 
+    #: A rollup is read only when it has at most this share of the rows of the facts it replaces
+    #: (sparse data, e.g. a few responses per store and day, gives rollups as long as the facts).
+    WORTH = 0.5
+
     def __init__(self, con: duckdb.DuckDBPyConnection, *, rollups: bool | None = None) -> None:
-        """``rollups``: read from the store's rollups where they answer a query exactly (default:
-        when the store has them); False reads every query from the facts."""
+        """``rollups``: None (default) reads a rollup where it answers a query exactly and is much
+        smaller than the facts; True reads it wherever it answers the query; False never."""
         from .store import has_rollups
 
         self.con = con
         self.rollups = has_rollups(con) if rollups is None else rollups
+        self._auto = rollups is None
+        self._sizes: dict[str, int] | None = None
+
+    def worth(self, rollup: str) -> bool:
+        """Whether reading ``rollup_<rollup>`` beats the facts (always, unless choosing automatically)."""
+        if not self._auto:
+            return True
+        if self._sizes is None:
+            rows = self.con.execute("SELECT table_name, estimated_size FROM duckdb_tables()").fetchall()
+            self._sizes = {str(name): int(size or 0) for name, size in rows}
+        facts = self._sizes.get("responses", 0) + self._sizes.get("answers", 0)
+        return self._sizes.get(f"rollup_{rollup}", 0) <= self.WORTH * facts
 
     def fetch(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         return self.con.execute(sql, params).fetchall()

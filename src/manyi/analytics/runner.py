@@ -127,6 +127,8 @@ def _counts(
     facts; also says which (``rollup_month``, ``rollup_day`` or ``facts``)."""
     filters = query.filters.previous() if previous else query.filters
     rollup = rollup_for(query, filters, engine.dialect) if getattr(engine, "rollups", False) else None
+    if rollup is not None and not engine.worth(rollup):  # type: ignore[attr-defined]
+        rollup = None
     compiled = compile_query(query, filters, engine.dialect, scope, rollup)
     width = len(compiled.labels)
     cols = _fetch(engine, compiled)
@@ -157,6 +159,22 @@ def _numbers(col: Any) -> npt.NDArray[np.float64]:
     return np.nan_to_num(arr.astype(np.float64), nan=0.0)
 
 
+def _sorted_unique(keys: list[npt.NDArray[Any]]) -> bool:
+    """Whether integer label columns are in strictly increasing lexicographic order."""
+    if not keys or any(k.dtype.kind not in "iu" for k in keys):
+        return False
+    size = keys[0].shape[0]
+    if size < 2:
+        return True
+    less = np.zeros(size - 1, dtype=bool)
+    equal = np.ones(size - 1, dtype=bool)
+    for k in keys:
+        a, b = k[:-1], k[1:]
+        less |= equal & (a < b)
+        equal &= a == b
+    return bool(less.all())
+
+
 def _merge(width: int, sides: list[Counts]) -> tuple[list[npt.NDArray[Any]], list[Sums]]:
     """Sorted union of the groups of one or two sides, and each side's sums over that union
     (zero where a side lacks a group)."""
@@ -164,6 +182,10 @@ def _merge(width: int, sides: list[Counts]) -> tuple[list[npt.NDArray[Any]], lis
         keys: list[npt.NDArray[Any]] = []
         positions = [np.zeros(s.n.shape[0], dtype=np.intp) for s in sides]
         size = 1
+    elif len(sides) == 1 and _sorted_unique(sides[0].keys):
+        # The statement orders its groups; one side in that order needs no merge.
+        side = sides[0]
+        return list(side.keys), [sums(side.n, side.s1, side.s2)]
     else:
         stacked = [np.concatenate([s.keys[j] for s in sides]) for j in range(width)]
         # Integer labels sort as they are; text labels (question codes) by their rank.

@@ -438,11 +438,13 @@ def compile_query(
         f"{f' JOIN su ON su.unit_id = {src.unit}' if join_units else ''}"
         f"{f' WHERE {join_and(where)}' if where else ''}"
     )
+    positions = ", ".join(str(i + 1) for i in range(len(select)))
     if select:
-        positions = ", ".join(str(i + 1) for i in range(len(select)))
         sql += f" GROUP BY {positions}"
     if rollup is not None:
         # A rollup row can hold only scores outside the metric's scale: such groups have no rows
         # in the raw count, so they are left out here too (unless odd scores send it to the raw).
         sql += f" HAVING SUM({_histogram_sums(query)[0]}) > 0 OR SUM(f.n_odd) > 0"
+    if select:
+        sql += f" ORDER BY {positions}"  # the runner then has nothing to sort
     return Compiled(sql, params, tuple(labels), rollup)
