@@ -58,7 +58,8 @@ def shot(page: Any, name: str) -> None:
 
 def sign_in(browser: Any, base: str, lang: str, username: str) -> Any:
     ctx = browser.new_context(**DESKTOP, locale=WORDS[lang]["locale"])
-    ctx.set_default_timeout(20_000)
+    # Generous: the first response page loads the text models, and CI machines are shared.
+    ctx.set_default_timeout(60_000)
     page = ctx.new_page()
     page.goto(f"{base}/login/")
     # The language switch in the top bar is the same on every page, signed in or not.
@@ -166,8 +167,9 @@ def test_build_publish_answer_and_find_the_answer(live_server: Any, browser: Any
     # From the dashboard: its NPS tile leads to the responses behind the number.
     page.goto(f"{base}/?survey={survey.pk}")
     tile = page.locator('[data-metric="nps"] .kpi-value a')
-    if tile.count():
-        tile.first.click()
-        page.wait_for_url(re.compile(r"/responses/"))
-        assert f"排队太久了 {lang}" in page.locator("#responses-table").inner_text()
+    assert tile.count() == 1, "the NPS tile has no number to drill into"
+    tile.click()
+    page.wait_for_url(re.compile(r"/responses/"))
+    assert f"排队太久了 {lang}" in page.locator("#responses-table").inner_text()
+    shot(page, f"drilldown-{lang}.png")
     page.context.close()
