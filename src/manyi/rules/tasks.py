@@ -10,13 +10,14 @@ from typing import Any
 
 from django.tasks import task
 
-from .actions import do_catch_up, do_evaluate
+from .actions import do_catch_up, do_evaluate_with_neighbours
 
 
 @task()
 def evaluate_sources(kind: str, ids: list[int]) -> dict[str, Any]:
-    """Run the active rules on these responses or feedback records (idempotent)."""
-    return do_evaluate(kind, ids).as_dict()
+    """Run the active rules on these responses or feedback records, and on others still waiting
+    (idempotent)."""
+    return do_evaluate_with_neighbours(kind, ids).as_dict()
 
 
 @task()
