@@ -79,7 +79,7 @@ def test_main_console_pages_have_no_serious_accessibility_violations(
     base = live_server.url
     ctx = browser.new_context(viewport={"width": 1280, "height": 900})
     ctx.add_cookies([{"name": django_settings.LANGUAGE_COOKIE_NAME, "value": lang, "url": base}])
-    ctx.set_default_timeout(20_000)
+    ctx.set_default_timeout(60_000)
     page = ctx.new_page()
     login_violations = _check(page, f"{base}/login/")
     page.locator('input[name="username"]').fill(org.admin.username)
@@ -95,8 +95,8 @@ def test_main_console_pages_have_no_serious_accessibility_violations(
         "builder-publish": _check(page, f"{base}/surveys/{org.survey.pk}/build/publish/"),
         "builder-distribute": _check(page, f"{base}/surveys/{org.survey.pk}/distribute/"),
         "preview": _check(page, f"{base}/surveys/{org.survey.pk}/build/preview/"),
-        "jobs": _check(page, f"{base}/jobs/"),
-        "import": _check(page, f"{base}/imports/new/"),
+        "jobs": _check(page, f"{base}/jobs/", f"jobs-{lang}.png"),
+        "import": _check(page, f"{base}/imports/new/", f"import-{lang}.png"),
     }
     reported = {
         "home": _check(page, f"{base}/"),
@@ -113,7 +113,10 @@ def test_main_console_pages_have_no_serious_accessibility_violations(
     assert not failing, json.dumps(failing, ensure_ascii=False, indent=1)
 
 
-def _check(page: Any, url: str) -> list[dict[str, Any]]:
+def _check(page: Any, url: str, shot: str = "") -> list[dict[str, Any]]:
     page.goto(url)
     page.wait_for_load_state("networkidle")
+    if shot:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / shot), full_page=True)
     return axe_violations(page)
