@@ -352,3 +352,15 @@ def test_any_small_data_set_gives_a_result_or_a_driver_input_error(
         return
     assert sum(d.share for d in result.drivers) == pytest.approx(100)
     assert all(math.isfinite(d.importance) for d in result.drivers)
+
+
+@pytest.mark.parametrize("method", ["relative-weights", "shapley"])
+def test_the_blocked_bootstrap_gives_the_same_resamples_as_one_cross_product_per_resample(
+    method, monkeypatch
+):
+    x, y = simulate(400, [1.0, 0.5, 0.2], seed=21)
+    blocked = drivers._core.bootstrap(x, y, method, 30, seed=4)
+    monkeypatch.setattr(drivers._core, "_PRODUCTS_MAX_BYTES", 0)
+    one_by_one = drivers._core.bootstrap(x, y, method, 30, seed=4)
+    assert blocked[0] == pytest.approx(one_by_one[0], abs=1e-12)
+    assert blocked[1] == pytest.approx(one_by_one[1], abs=1e-12)

@@ -60,7 +60,9 @@ def analyse(data: DriverData, segment_by: str, *, n_boot: int = N_BOOT, seed: in
     lo, hi = scale(design.matrix)
     out = {**base, "drivers": result.to_dict(), "scale": [lo, hi]}
     try:
-        out["csi"] = drivers.driver_csi(data.ratings, result, scale_min=lo, scale_max=hi, seed=seed).to_dict()
+        out["csi"] = drivers.driver_csi(
+            data.ratings, result, scale_min=lo, scale_max=hi, n_boot=n_boot, seed=seed
+        ).to_dict()
     except drivers.DriverInputError as exc:
         out["csi"] = {"error": str(exc)}
     if design.servqual:

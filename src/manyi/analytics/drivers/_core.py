@@ -736,13 +736,44 @@ def _ols_p_values(r: FloatArray, beta: FloatArray, n: int) -> FloatArray:
     return np.asarray(2 * stats.t.sf(np.abs(t), dof), dtype=np.float64)
 
 
+#: The row-wise products of the centred data are kept in memory for the bootstrap up to this size;
+#: beyond it each resample forms its cross-product on its own (same numbers, more time).
+_PRODUCTS_MAX_BYTES = 256 * 2**20
+#: Resamples whose counts are multiplied with the products in one matrix product (memory bound).
+_BLOCK_BYTES = 64 * 2**20
+
+
+def _linear_correlations(z: FloatArray, counts: FloatArray, products: FloatArray) -> FloatArray:
+    """Correlation matrices (B × m × m) of the centred columns ``z`` under B rows of ``counts``.
+
+    ``products`` holds, per row, the products of every pair of columns (upper triangle), so the
+    weighted second moments of all B resamples are one matrix product.
+    """
+    m = z.shape[1]
+    total = counts.sum(axis=1)[:, None]
+    mean = (counts @ z) / total
+    second = (counts @ products) / total
+    iu = np.triu_indices(m)
+    cov = np.empty((counts.shape[0], m, m))
+    cov[:, iu[0], iu[1]] = second - mean[:, iu[0]] * mean[:, iu[1]]
+    cov[:, iu[1], iu[0]] = cov[:, iu[0], iu[1]]
+    sd = np.sqrt(np.clip(np.diagonal(cov, axis1=1, axis2=2), 0, None))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = cov / (sd[:, :, None] * sd[:, None, :])
+    idx = np.arange(m)
+    r[:, idx, idx] = np.where(sd > 0, 1.0, np.nan)
+    return np.asarray(r, dtype=np.float64)
+
+
 def bootstrap(
     x: FloatArray, y: FloatArray, method: str, n_boot: int, seed: int = 0, start: FloatArray | None = None
 ) -> tuple[FloatArray, FloatArray]:
     """Raw importances (n_boot × k) and R² (n_boot) over resamples of the respondents.
 
     Each resample is a vector of counts (how often each respondent is drawn); the linear methods then
-    need only the weighted correlation matrix of that resample. Reproducible for a given ``seed``.
+    need only the weighted correlation matrix of that resample, and a block of resamples gets theirs
+    from one matrix product of their counts with the row-wise products of the centred data.
+    Reproducible for a given ``seed``.
     """
     n, k = x.shape
     rng = np.random.default_rng(seed)
@@ -750,22 +781,36 @@ def bootstrap(
     z = z - z.mean(axis=0)  # centring once keeps the weighted cross-products well conditioned
     raw = np.empty((n_boot, k))
     r2 = np.empty(n_boot)
-    for b in range(n_boot):
-        c = np.bincount(rng.integers(0, n, n), minlength=n).astype(np.float64)
-        if method == "logistic":
-            try:
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    raw[b], r2[b], _ = _logistic_weights(x, y, c, start)
-            except np.linalg.LinAlgError:  # an attribute constant within this resample
+    m = k + 1
+    pairs = m * (m + 1) // 2
+    products = None
+    if method != "logistic" and n * pairs * 8 <= _PRODUCTS_MAX_BYTES:
+        iu = np.triu_indices(m)
+        products = z[:, iu[0]] * z[:, iu[1]]
+    block = max(1, min(n_boot, _BLOCK_BYTES // (8 * n))) if products is not None else 1
+    for first in range(0, n_boot, block):
+        size = min(block, n_boot - first)
+        counts = np.empty((size, n))
+        for i in range(size):
+            counts[i] = np.bincount(rng.integers(0, n, n), minlength=n)
+        rs = _linear_correlations(z, counts, products) if products is not None else None
+        for i in range(size):
+            b = first + i
+            c = counts[i]
+            if method == "logistic":
+                try:
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        raw[b], r2[b], _ = _logistic_weights(x, y, c, start)
+                except np.linalg.LinAlgError:  # an attribute constant within this resample
+                    raw[b], r2[b] = np.nan, np.nan
+                continue
+            r = rs[i] if rs is not None else weighted_correlation(z, c)
+            if not np.isfinite(r).all():  # a resample where a rare attribute value happens to vanish
                 raw[b], r2[b] = np.nan, np.nan
-            continue
-        r = weighted_correlation(z, c)
-        if not np.isfinite(r).all():  # a resample where a rare attribute value happens to vanish
-            raw[b], r2[b] = np.nan, np.nan
-            continue
-        try:
-            raw[b], r2[b] = _importance(method, r)
-        except np.linalg.LinAlgError:  # a small resample can make two attributes exactly collinear
-            raw[b], r2[b] = np.nan, np.nan
+                continue
+            try:
+                raw[b], r2[b] = _importance(method, r)
+            except np.linalg.LinAlgError:  # a small resample can make two attributes exactly collinear
+                raw[b], r2[b] = np.nan, np.nan
     keep = np.isfinite(r2) & np.isfinite(raw).all(axis=1)
     return raw[keep], r2[keep]
