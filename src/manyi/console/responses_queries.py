@@ -188,10 +188,12 @@ class TablePage:
 
 
 def _keyset(qs: QuerySet[Response], cursor: tuple[datetime, int], *, older: bool) -> QuerySet[Response]:
+    # Written as a range on the indexed column plus a tie-break, not as one OR: SQLite and
+    # PostgreSQL then walk the submitted_at index from the cursor instead of scanning the table.
     when, pk = cursor
     if older:
-        return qs.filter(Q(submitted_at__lt=when) | Q(submitted_at=when, id__lt=pk))
-    return qs.filter(Q(submitted_at__gt=when) | Q(submitted_at=when, id__gt=pk))
+        return qs.filter(Q(submitted_at__lte=when) & (Q(submitted_at__lt=when) | Q(id__lt=pk)))
+    return qs.filter(Q(submitted_at__gte=when) & (Q(submitted_at__gt=when) | Q(id__gt=pk)))
 
 
 def table_page(user: Any, params: Mapping[str, Any], columns: list[str]) -> TablePage:
