@@ -12,8 +12,9 @@ import sqlglot
 from manyi.analytics import Filters, MetricQuery, run, store_engine
 from manyi.analytics.ibis_query import run_ibis, to_sql
 from manyi.analytics.store import read_connection
-from tests.analytics.test_parity import _id, queries
+from tests.analytics.test_parity import _id, _same, queries
 from tests.analytics.test_rollups import assert_same_counts
+from tests.analytics.test_text_parity import text_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -78,3 +79,25 @@ def test_clickhouse_sql_keeps_the_filters() -> None:
     sql = to_sql(query, "clickhouse", ["/1/4/"])
     for piece in ("'2026-01-01'", "'2026-03-31'", "'q_speed'", "'region'", "toMonth", "toYear"):
         assert piece in sql, piece
+
+
+@pytest.mark.parametrize("query", text_queries(), ids=_id)
+def test_text_query_through_ibis_gives_the_same_figures_as_the_sql_path(
+    demo_store: Path, query: MetricQuery
+) -> None:
+    with store_engine(demo_store) as duck:
+        expected = run(query, duck, scope=["/"])
+    with read_connection(demo_store) as con:
+        got = run_ibis(query, ibis.duckdb.from_connection(con), scope=["/"])
+    assert len(got) == len(expected) > 0
+    assert [r.group for r in got.rows] == [r.group for r in expected.rows]
+    for a, b in zip(got.rows, expected.rows, strict=True):
+        assert a.estimate.n == b.estimate.n
+        assert _same(a.estimate.value, b.estimate.value) and _same(a.estimate.ci_low, b.estimate.ci_low)
+
+
+@pytest.mark.parametrize("query", text_queries(), ids=_id)
+def test_text_queries_compile_to_clickhouse_sql(query: MetricQuery) -> None:
+    sql = to_sql(query, "clickhouse", ["/1/"])
+    assert sqlglot.parse_one(sql, read="clickhouse") is not None
+    assert ("aspect_facts" if query.metric == "negative_share" else "text_facts") in sql

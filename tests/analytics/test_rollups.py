@@ -64,6 +64,9 @@ def test_whole_months_read_the_month_rollup_and_other_ranges_the_day_rollup() ->
     assert rollup_for(MetricQuery("nps", filters=OCTOBER), OCTOBER, DUCKDB) == "month"
     assert rollup_for(MetricQuery("nps", filters=MID_OCTOBER), MID_OCTOBER, DUCKDB) == "day"
     assert rollup_for(MetricQuery("nps", period="day"), Filters(), DUCKDB) == "day"
+    by_survey = Filters(surveys=(1,))
+    assert rollup_for(MetricQuery("nps", filters=by_survey), by_survey, DUCKDB) == "day"
+    assert rollup_for(MetricQuery("nps", group_by=("survey",)), Filters(), DUCKDB) == "day"
     wide = MetricQuery("mean", scale_min=0, scale_max=100)
     assert rollup_for(wide, Filters(), DUCKDB) is None
 

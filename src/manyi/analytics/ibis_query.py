@@ -59,17 +59,38 @@ STORE_SCHEMAS: dict[str, dict[str, str]] = {
         "question_id": "int32",
         "number": "float64",
     },
+    "text_facts": {
+        "enrichment_id": "int64",
+        "source": "string",
+        "unit_id": "int32",
+        "survey_id": "int32",
+        "day": "date",
+        "lang": "string",
+        "sentiment": "string",
+        "sentiment_score": "float64",
+    },
+    "aspect_facts": {
+        "aspect_row_id": "int64",
+        "enrichment_id": "int64",
+        "unit_id": "int32",
+        "survey_id": "int32",
+        "day": "date",
+        "aspect": "string",
+        "sentiment": "string",
+    },
 }
 
 
 @dataclass(frozen=True, slots=True)
 class StoreTables:
-    """The four store tables as Ibis table expressions (bound to a backend or unbound)."""
+    """The store's tables as Ibis table expressions (bound to a backend or unbound)."""
 
     units: ir.Table
     questions: ir.Table
     responses: ir.Table
     answers: ir.Table
+    text_facts: ir.Table
+    aspect_facts: ir.Table
 
 
 def store_tables(backend: Any | None = None) -> StoreTables:
@@ -101,9 +122,12 @@ def _any_prefix(path: ir.StringValue, prefixes: tuple[str, ...] | list[str]) -> 
     return ibis.or_(*(path.startswith(p) for p in prefixes))
 
 
-def _coded(query: MetricQuery, score: ir.NumericValue) -> tuple[ir.NumericValue, ir.NumericValue]:
+def _coded(query: MetricQuery, score: Any) -> tuple[Any, Any]:
     import ibis
 
+    if query.metric == "negative_share":
+        y = ibis.cases((score == "negative", 1), else_=0)
+        return y, y
     if query.metric == "nps":
         y = ibis.cases((score >= 9, 1), (score <= 6, -1), else_=0)
         return y, ibis.cases((score >= 9, 1), (score <= 6, 1), else_=0)
@@ -123,10 +147,11 @@ def counts_expr(
     ``s2``. ``scope`` is required, as for :func:`manyi.analytics.sql.compile_query`.
     """
     if query.on_text:
-        raise NotImplementedError(
-            f"{query.metric} runs on the store or the operational database, not yet through Ibis"
-        )
-    facts = tables.answers.join(tables.questions, "question_id") if query.on_answers else tables.responses
+        facts = tables.aspect_facts if query.metric == "negative_share" else tables.text_facts
+    elif query.on_answers:
+        facts = tables.answers.join(tables.questions, "question_id")
+    else:
+        facts = tables.responses
 
     # Units in scope and filter, with the roll-up ancestor when grouping by a level of the tree;
     # joined only when one of them asks for it (every fact row has a unit).
@@ -148,9 +173,18 @@ def counts_expr(
             chosen = chosen.select(su_unit_id=chosen.unit_id)
         facts = facts.join(chosen, facts.unit_id == chosen.su_unit_id)
 
-    score = facts.number if query.on_answers else facts[HEADLINE[query.metric]].cast("int64")
-    lo, hi = scale(query)
-    preds = [score >= lo, score <= hi]
+    if query.metric == "negative_share":
+        score = facts.sentiment
+        preds = []  # every aspect mention counts; its sentiment is a label
+    else:
+        if query.metric == "sentiment_mean":
+            score = facts.sentiment_score
+        elif query.on_answers:
+            score = facts.number
+        else:
+            score = facts[HEADLINE[query.metric]].cast("int64")
+        lo, hi = scale(query)
+        preds = [score >= lo, score <= hi]
     if filters.date_from is not None:
         preds.append(facts.day >= filters.date_from)
     if filters.date_to is not None:
@@ -171,6 +205,8 @@ def counts_expr(
             keys[f"g{i}"] = facts.level_id
         elif dim == "survey":
             keys[f"g{i}"] = facts.survey_id
+        elif dim == "aspect":
+            keys[f"g{i}"] = facts.aspect
         else:
             keys[f"g{i}"] = facts.code
         labels.append(dim)
@@ -179,7 +215,7 @@ def counts_expr(
         labels.append("period")
 
     y, y2 = _coded(query, score)
-    filtered = facts.filter(*preds)
+    filtered = facts.filter(*preds) if preds else facts
     counts = {"n": score.count(), "s1": y.sum(), "s2": y2.sum()}
     expr = filtered.group_by(**keys).aggregate(**counts) if keys else filtered.aggregate(**counts)
     return expr, tuple(labels)

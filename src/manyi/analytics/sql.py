@@ -278,14 +278,15 @@ def rollup_for(query: MetricQuery, filters: Filters, dialect: Dialect) -> Rollup
     """The coarsest rollup that answers ``query`` under ``filters`` exactly, or None.
 
     The rollups count integer scores 0–10, so the metric's scale must lie within it; the month
-    rollup needs whole months and no daily buckets.
+    rollup (all surveys together) needs whole months, no daily buckets and no survey filter or group.
     """
     if not dialect.rollups or query.on_text:
         return None
     lo, hi = scale(query)
     if lo < HISTOGRAM_LOW or hi > HISTOGRAM_HIGH:
         return None
-    if query.period != "day" and _month_aligned(filters):
+    by_survey = "survey" in query.group_by or bool(filters.surveys)  # the month rollup has no survey
+    if query.period != "day" and _month_aligned(filters) and not by_survey:
         return "month"
     return "day"
 
@@ -347,7 +348,7 @@ def compile_query(
         src = Source(
             f"{table} JOIN questions q ON q.question_id = f.question_id" if query.on_answers else table,
             "f.unit_id",
-            "f.survey_id",
+            "f.survey_id" if rollup == "day" else "NULL",
             f"f.{rollup}",
             "q.code" if query.on_answers else None,
         )

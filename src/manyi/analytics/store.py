@@ -14,7 +14,8 @@ The operational database stays the source of truth. The store holds, keyed by in
   sentiment and aspects slice like scores. Enrichments are rewritten when a new model version
   re-reads a text, so they are copied by ``enriched_at`` (watermark ``text`` in microseconds, with
   a window for late commits) and replaced by ``enrichment_id``, not appended by id;
-- ``rollup_day`` and ``rollup_month``: unit × day (month) × survey × question, a histogram of the
+- ``rollup_day`` (unit × day × survey × question) and ``rollup_month`` (unit × month × question,
+  all surveys together, for the dashboards' long ranges), each a histogram of the
   integer scores 0–10 (``c0`` … ``c10``) and ``n_odd``, the count of scores that are not (fractions,
   numbers past 10). The headline scores of responses are in them under the reserved question ids
   of :data:`HEADLINE_QUESTION_IDS`. Every NPS, box share and mean on a 0–10 scale, with its
@@ -92,7 +93,7 @@ CREATE TABLE IF NOT EXISTS rollup_day (
     n_odd INTEGER NOT NULL, {counts}
 );
 CREATE TABLE IF NOT EXISTS rollup_month (
-    unit_id INTEGER NOT NULL, month DATE NOT NULL, survey_id INTEGER NOT NULL, question_id INTEGER NOT NULL,
+    unit_id INTEGER NOT NULL, month DATE NOT NULL, question_id INTEGER NOT NULL,
     n_odd INTEGER NOT NULL, {counts}
 );
 """.format(counts=", ".join(f"c{v} INTEGER NOT NULL" for v in range(HISTOGRAM_LOW, HISTOGRAM_HIGH + 1)))
@@ -100,7 +101,7 @@ CREATE TABLE IF NOT EXISTS rollup_month (
 #: Scores counted one by one in the rollups (``c0`` … ``c10``).
 HISTOGRAM = range(HISTOGRAM_LOW, HISTOGRAM_HIGH + 1)
 #: Bumped when the rollups' shape or meaning changes: a sync then rebuilds them from the facts.
-ROLLUP_VERSION = 1
+ROLLUP_VERSION = 2
 
 
 def default_path() -> Path:
@@ -437,8 +438,8 @@ def _month_rows(keyed: bool) -> str:
     join = f" JOIN _mkeys k ON k.unit_id = d.unit_id AND k.month = {month}" if keyed else ""
     days = " WHERE d.day BETWEEN ? AND ?" if keyed else ""
     return (
-        f"SELECT d.unit_id, {month} AS month, d.survey_id, d.question_id, sum(d.n_odd), {sums}"
-        f" FROM rollup_day d{join}{days} GROUP BY 1, 2, 3, 4"
+        f"SELECT d.unit_id, {month} AS month, d.question_id, sum(d.n_odd), {sums}"
+        f" FROM rollup_day d{join}{days} GROUP BY 1, 2, 3"
     )
 
 
@@ -449,8 +450,10 @@ def refresh_rollups(con: duckdb.DuckDBPyConnection, *, full: bool) -> int:
     Runs inside the caller's transaction, after the new rows are in the fact tables.
     """
     if full:
-        con.execute("DELETE FROM rollup_day")
-        con.execute("DELETE FROM rollup_month")
+        # Recreated rather than emptied: a store of an older rollup version may have another shape.
+        con.execute("DROP TABLE IF EXISTS rollup_day")
+        con.execute("DROP TABLE IF EXISTS rollup_month")
+        con.execute(SCHEMA)
         # Ordered by question, then time: a headline or question filter and a date range each
         # read a narrow run of row groups (DuckDB skips the others by their min/max).
         con.execute(
