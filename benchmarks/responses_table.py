@@ -114,6 +114,9 @@ def _pct(values: list[float], q: float) -> float:
 
 def measure(repeat: int) -> dict[str, Any]:
     _django()
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)  # as ``manyi serve`` does
     from django.contrib.auth import get_user_model
     from django.test import Client
 
@@ -185,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
             "--inner",
             "seed",
         ]
-        seeded = subprocess.run(cmd, env=env, cwd=ROOT, check=True, capture_output=True, text=True)
+        seeded = subprocess.run(cmd, env=env, cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True)
         result.update(json.loads(seeded.stdout.strip().splitlines()[-1]))
         (data_dir / "seeded").write_text("ok")
     log("timing GET /responses/")
@@ -198,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         "--inner",
         "measure",
     ]
-    measured = subprocess.run(cmd, env=env, cwd=ROOT, check=True, capture_output=True, text=True)
+    measured = subprocess.run(cmd, env=env, cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True)
     result["timings"] = json.loads(measured.stdout.strip().splitlines()[-1])
     print(json.dumps(result, indent=2))
     if not args.keep and not args.reuse:
