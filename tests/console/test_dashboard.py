@@ -367,3 +367,40 @@ def test_cached_figures_are_never_shared_between_scopes(scored):
     assert build(scored.admin).tiles[0].estimate.n == 48
     assert build(scored.manager_a).tiles[0].estimate.n == 40
     assert build(scored.admin, "lang=en").tiles[0].estimate.n == 5
+
+
+@pytest.mark.django_db
+def test_the_aspects_most_criticised_come_from_the_text_analysis_and_lead_to_their_responses(org):
+    from manyi.enrichment.actions import do_enrich_feedback
+    from manyi.feedback.actions import do_record_survey_comment
+
+    def enriched(nps: int, comment: str, days_ago: int) -> None:
+        feedback = do_record_survey_comment(
+            response_id=answer(org.link_a, nps, days_ago=days_ago, comment=comment).pk
+        )
+        assert feedback is not None
+        do_enrich_feedback(feedback.pk)
+
+    for i in range(40):
+        enriched(2, "排队太久了，等了一个小时", 1 + i % 10)
+    for _ in range(5):
+        enriched(10, "店员很热情，服务很好", 2)
+    dash = build(org.manager_a)
+    assert dash.aspects, "the comments name aspects"
+    top = dash.aspects[0]
+    assert top["share"] > 50 and top["n"] >= 30 and top["lo"] is not None
+    assert f"aspect={top['aspect']}" in top["href"]
+    f = parse_filters(org.manager_a, QueryDict(top["href"].split("?", 1)[1]))
+    listed = f.apply(Response.objects.visible_to(org.manager_a))
+    assert listed.count() == top["n"] or listed.count() >= 30
+    # Another store's manager sees no aspect of store A.
+    assert not build(org.manager_c).aspects
+    # The store gives the same aspects as the database.
+    from manyi.analytics.store import rebuild
+
+    rebuild()
+    from_store = build(org.manager_a, prefer="store")
+    assert from_store.source == "duckdb"
+    assert [(a["aspect"], a["n"]) for a in from_store.aspects or []] == [
+        (a["aspect"], a["n"]) for a in dash.aspects
+    ]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
 from django.http import QueryDict
+from django.utils import translation
 
 from manyi.console.filters import (
     DEFAULT_PERIOD,
@@ -19,6 +21,13 @@ from manyi.console.filters import (
 from manyi.responses.models import Response
 
 TODAY = date(2026, 11, 23)
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Any:
+    """Messages are checked in English (the Chinese catalogue says the same)."""
+    with translation.override("en"):
+        yield
 
 
 def parse(user, query: str = "", today: date = TODAY) -> ConsoleFilters:

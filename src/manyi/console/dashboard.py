@@ -12,6 +12,7 @@ Scope is decided once, from :func:`manyi.org.scoping.scope_paths`, and passed to
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,6 +37,8 @@ from manyi.responses.models import Answer, Response
 
 from .filters import ConsoleFilters
 from .queries import OPEN_CASE_EXCLUDED
+
+logger = logging.getLogger(__name__)
 
 MIN_N = 30
 CONFIDENCE = 0.95
@@ -124,7 +127,10 @@ def _store_is_current(engine: DuckDBEngine) -> bool:
     """True when the store has copied every response and answer the operational database holds."""
     marks = dict(engine.con.execute("SELECT fact, last_id FROM sync_state").fetchall())
     newest_response = Response.objects.aggregate(m=Max("id"))["m"] or 0
-    newest_answer = Answer.objects.aggregate(m=Max("id"))["m"] or 0
+    # The store copies numeric answers only, so its watermark is the newest numeric answer's id.
+    newest_answer = (
+        Answer.objects.filter(number__isnull=False).order_by("-id").values_list("id", flat=True).first() or 0
+    )
     # Equal, not "at least": a store copied from another database (a higher watermark) is not ours.
     return (
         int(marks.get("responses", -1)) == newest_response and int(marks.get("answers", -1)) == newest_answer
@@ -585,48 +591,60 @@ def case_summary(user: Any, f: ConsoleFilters) -> CaseSummary:
     )
 
 
-def aspects(f: ConsoleFilters, engine: Engine, scope: list[str] | None) -> list[dict[str, Any]] | None:
-    """The aspects with the highest share of negative mentions, if the store holds text analysis.
+def aspects(
+    user: Any, f: ConsoleFilters, engine: Engine, scope: list[str] | None
+) -> list[dict[str, Any]] | None:
+    """The aspects with the highest share of negative mentions, each against the previous period.
 
-    ``None`` means the store has no enrichment table yet (the page says so); ``[]`` means it has
-    one but nothing matched.
+    Read through the runner (``negative_share`` grouped by ``aspect``) from the texts the
+    enrichment app has read. ``None`` means there is no text analysis in the reader's scope yet
+    (the page says so honestly), or that a filter the text facts do not hold (channel, tier,
+    language) is set; ``[]`` means texts were read but none in these filters named an aspect.
     """
-    if not isinstance(engine, DuckDBEngine):
+    from manyi.enrichment.models import TextEnrichment
+    from manyi.enrichment.queries import aspects_by_negative_share
+
+    if f.has_response_filters or not TextEnrichment.objects.visible_to(user).exists():
         return None
-    tables = {r[0] for r in engine.con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    if "enrichment" not in tables:
-        return None
-    cols = {r[0] for r in engine.con.execute("DESCRIBE enrichment").fetchall()}
-    if not {"aspect", "sentiment", "day", "unit_id"} <= cols:
-        return None
-    where: list[str] = ["e.day >= ?", "e.day <= ?"]
-    params: list[Any] = [f.date_from, f.date_to]
-    paths = list(scope) if scope is not None else None
-    if f.unit is not None:
-        where.append("u.path LIKE ?")
-        params.append(f"{f.unit.path}%")
-    if paths is not None:
-        if not paths:
-            return []
-        where.append("(" + " OR ".join("u.path LIKE ?" for _ in paths) + ")")
-        params += [f"{p}%" for p in paths]
-    rows = engine.con.execute(
-        "SELECT e.aspect, COUNT(*) AS n, SUM(CASE WHEN e.sentiment = 'negative' THEN 1 ELSE 0 END) AS neg "
-        "FROM enrichment e JOIN units u ON u.unit_id = e.unit_id WHERE "
-        + " AND ".join(where)
-        + " GROUP BY 1 HAVING COUNT(*) >= 5 ORDER BY neg * 1.0 / n DESC LIMIT 8",
-        params,
-    ).fetchall()
-    return [
-        {
-            "aspect": a,
-            "n": int(n),
-            "negative": int(neg),
-            "share": 100 * int(neg) / int(n),
-            "href": list_url(f, aspect=a),
+    lang = _lang()
+    try:
+        now = aspects_by_negative_share(
+            engine=engine, scope=scope, filters=f.analytics_filters(), limit=6, min_n=MIN_N
+        )
+        before = {
+            a.aspect: a
+            for a in aspects_by_negative_share(
+                engine=engine, scope=scope, filters=f.analytics_filters(previous=True), limit=100, min_n=MIN_N
+            )
         }
-        for a, n, neg in rows
-    ]
+    except Exception:  # a store built before text facts existed: say "not yet", never fail the page
+        logger.warning("aspects unavailable on %s", engine.dialect.name, exc_info=True)
+        return None
+    out = []
+    for a in now:
+        prev = before.get(a.aspect)
+        change = significant = None
+        if prev is not None and prev.negative_share is not None and a.negative_share is not None:
+            change = a.negative_share - prev.negative_share
+            p1, p2 = a.negative_share / 100, prev.negative_share / 100
+            se = math.sqrt(p1 * (1 - p1) / max(a.n, 1) + p2 * (1 - p2) / max(prev.n, 1)) * 100
+            significant = bool(se > 0 and abs(change) / se > _z(CONFIDENCE))
+        out.append(
+            {
+                "aspect": a.aspect,
+                "name": a.name(lang),
+                "n": a.n,
+                "share": a.negative_share,
+                "lo": a.ci_low,
+                "hi": a.ci_high,
+                "small": a.suppressed,
+                "previous": prev.negative_share if prev is not None else None,
+                "change": change,
+                "significant": significant,
+                "href": list_url(f, aspect=a.aspect),
+            }
+        )
+    return out
 
 
 #: How long the figures of one (scope, filters) stay cached. The key holds the newest response and
@@ -696,7 +714,7 @@ def build(user: Any, f: ConsoleFilters, metric: str = "nps", prefer: str = "auto
             dash.overall = next(t.estimate for t in dash.tiles if t.metric == metric)
             dash.trend, dash.trend_grain = trend(f, metric, engine, scope, dash.overall)
             dash.league_parent, dash.league = league(user, f, metric, engine, scope)
-            dash.aspects = aspects(f, engine, scope)
+            dash.aspects = aspects(user, f, engine, scope)
         if key:
             cache.set(key, {name: getattr(dash, name) for name in CACHED_FIELDS}, CACHE_SECONDS)
     dash.comments = [] if f.empty else latest_comments(user, f)

@@ -220,7 +220,12 @@ class ConsoleFilters:
         if self.question:
             qs = qs.filter(answers__question_code=self.question).distinct()
         if self.aspect:
-            qs = qs.filter(pk__in=_aspect_response_ids(self.aspect))
+            # Responses whose comment (read through its feedback record) or another open-text
+            # answer the text models read as naming the aspect.
+            qs = qs.filter(
+                Q(feedback__enrichment__aspects__aspect=self.aspect)
+                | Q(answers__enrichment__aspects__aspect=self.aspect)
+            ).distinct()
         return qs
 
 
@@ -231,31 +236,6 @@ def bucket_q(bucket: str) -> Q:
         "passive": Q(nps__gte=7, nps__lte=8),
         "detractor": Q(nps__gte=0, nps__lte=6),
     }[bucket]
-
-
-def _aspect_response_ids(aspect: str) -> list[int]:
-    """Responses whose comment the text analysis tagged with ``aspect``, read from the analytics store.
-
-    Without a store, or before the store holds text analysis, nothing matches: an honest empty list.
-    """
-    try:
-        from manyi.analytics.store import read_connection
-    except ImportError:  # pragma: no cover - analytics is part of Manyi
-        return []
-    try:
-        with read_connection() as con:
-            tables = {
-                r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
-            }
-            if "enrichment" not in tables:
-                return []
-            rows = con.execute(
-                "SELECT DISTINCT response_id FROM enrichment WHERE aspect = ? AND response_id IS NOT NULL",
-                [aspect],
-            ).fetchall()
-    except Exception:  # no store yet, or one in an unexpected shape: the page must still answer
-        return []
-    return [int(r[0]) for r in rows]
 
 
 def _first(params: Mapping[str, Any], name: str) -> str:
