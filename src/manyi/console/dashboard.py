@@ -718,8 +718,33 @@ def build(user: Any, f: ConsoleFilters, metric: str = "nps", prefer: str = "auto
         if key:
             cache.set(key, {name: getattr(dash, name) for name in CACHED_FIELDS}, CACHE_SECONDS)
     dash.comments = [] if f.empty else latest_comments(user, f)
-    dash.cases = case_summary(user, f)
+    dash.cases = _cached_case_summary(user, f, scope)
     return dash
+
+
+#: Case counts change without a new row (a case is closed), so they are kept for a short time only.
+CASES_CACHE_SECONDS = 30
+
+
+def _cached_case_summary(user: Any, f: ConsoleFilters, scope: list[str] | None) -> CaseSummary:
+    """:func:`case_summary`, kept ``CASES_CACHE_SECONDS`` per scope, unit, period and newest case."""
+    import hashlib
+    import json
+
+    from django.core.cache import cache
+
+    if not CACHE_SECONDS or not CASES_CACHE_SECONDS:
+        return case_summary(user, f)
+    newest = Case.objects.aggregate(m=Max("id"))["m"] or 0
+    raw = json.dumps(
+        [scope, f.unit.pk if f.unit else None, str(f.date_from), str(f.date_to), f.empty, newest]
+    )
+    key = "manyi:dashboard-cases:" + hashlib.sha256(raw.encode()).hexdigest()
+    cached = cache.get(key)
+    if cached is None:
+        cached = case_summary(user, f)
+        cache.set(key, cached, CASES_CACHE_SECONDS)
+    return cached
 
 
 def chart_data(dash: Dashboard) -> dict[str, Any]:
