@@ -261,3 +261,46 @@ def test_the_logistic_method_on_a_rating_outcome_is_refused_before_reading(tmp_p
         tmp_path, survey(50), "--outcome", "总体满意", "--attributes", ",".join(ATTRS), "--method", "logistic"
     )
     assert "--method logistic needs --outcome-type binary" in err
+
+
+def test_an_nps_outcome_given_as_labels_and_read_from_parquet(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    rows = survey(600)
+    for r in rows:
+        r["NPS"] = "promoter" if r["总体满意"] > 6 else ("passive" if r["总体满意"] > 4.5 else "detractor")
+    path = tmp_path / "nps.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    out = run_json(
+        "--input",
+        path,
+        "--outcome",
+        "NPS",
+        "--outcome-type",
+        "nps",
+        "--attributes",
+        ",".join(ATTRS),
+        "--na-values",
+        "0",
+        "--bootstrap",
+        "20",
+    )
+    assert out["outcome_type"] == "nps" and out["n"] == 600 - 36
+    assert -100 <= out["outcome_mean"] <= 100
+    logistic = run_json(
+        "--input",
+        path,
+        "--outcome",
+        "NPS",
+        "--outcome-type",
+        "nps",
+        "--attributes",
+        ",".join(ATTRS),
+        "--na-values",
+        "0",
+        "--bootstrap",
+        "0",
+        "--method",
+        "logistic",
+    )
+    assert 0 < logistic["outcome_mean"] < 1  # the share of promoters
