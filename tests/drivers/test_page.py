@@ -171,3 +171,13 @@ def test_the_drivers_templates_say_nothing_outside_translation_tags(name):
     source = (TEMPLATES / "console" / "drivers" / name).read_text(encoding="utf-8")
     assert untranslated(source) == []
     assert "|safe" not in source
+
+
+@pytest.mark.django_db
+def test_a_cached_analysis_older_than_the_responses_says_so(org):
+    record(org, 40)
+    body = page(org.admin, org.survey.pk).content.decode()
+    assert 'id="drivers-stale"' not in body
+    record(org, 2, seed=3)
+    body = page(org.admin, org.survey.pk).content.decode()
+    assert 'id="drivers-stale"' in body and "42" in body

@@ -35,6 +35,7 @@ def survey_drivers(request: HttpRequest, pk: int) -> HttpResponse:
     analysis = queries.cached_analysis(survey, unit, segment_by)
     if analysis is None:
         analysis = do_compute_driver_analysis(survey=survey, unit=unit, segment_by=segment_by)
+    mark, n_now = queries.data_mark(survey, unit)
     lang = get_language() or settings.LANGUAGE_CODE
     ctx = page_context(analysis, queries.survey_design(survey), lang)
     ctx.update(
@@ -44,6 +45,8 @@ def survey_drivers(request: HttpRequest, pk: int) -> HttpResponse:
             "unit": unit,
             "segment_by": segment_by,
             "segment_choices": SegmentBy.choices,
+            "stale": mark != analysis.data_mark,
+            "n_now": n_now,
             "lang": lang,
         }
     )
