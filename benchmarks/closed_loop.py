@@ -12,7 +12,11 @@ without JavaScript posts the form, each with a marker in its comment, and for ea
 - **case**: the time from sending the POST until the case row exists (polled every 10 ms straight
   from the database with sqlite3/psycopg; the benchmark itself never imports Django);
 - **logged**: until the first delivery-log row (``DeliveryAttempt``) of the case's notification;
-- **e-mail**: until the SMTP server has received the e-mail to the manager.
+- **e-mail**: until the SMTP server has received the first e-mail about the case (the manager is
+  the case's assignee, so that is "Case N is yours"; the rule does not e-mail them twice).
+
+The first answer is sent before the measured ones and reported apart as ``cold_start``: the
+worker's first evaluation loads the text models.
 
 Target: case and first notification within 5 s of submission. Prints JSON with p50/p95/max.
 """
@@ -167,9 +171,11 @@ def run_one(db: str, n: int, gap: float, keep: bool) -> dict[str, Any]:
         )
         dbc = Db(site)
         rows: list[dict[str, Any]] = []
+        cold: dict[str, Any] = {}
         try:
-            time.sleep(3)  # the worker's start-up (Django, the text models on first use) is not the loop
-            for i in range(n):
+            time.sleep(3)
+            # One answer first, reported apart: the worker's first task loads the text models.
+            for i in range(-1, n):
                 form = fetch_form(server.base, site.token)
                 sid = str(uuid.uuid4())
                 marker = f"loop-{i}-{sid[:8]}"
@@ -190,12 +196,19 @@ def run_one(db: str, n: int, gap: float, keep: bool) -> dict[str, Any]:
                         row["case"] = round(now - t0, 3)
                     if case_id is not None and "logged" not in row and dbc.delivery_logged(case_id):
                         row["logged"] = round(now - t0, 3)
-                    if "email" not in row and (arrived := inbox.first_with(marker)) is not None:
+                    if (
+                        "email" not in row
+                        and case_id is not None
+                        and (arrived := inbox.first_with(f"/cases/{case_id}/")) is not None
+                    ):
                         row["email"] = round(arrived - t0, 3)
                     if {"case", "logged", "email"} <= row.keys():
                         break
                     time.sleep(0.01)
-                rows.append(row)
+                if i < 0:
+                    cold = row
+                else:
+                    rows.append(row)
                 log(f"{db} #{i}: {row}")
                 time.sleep(gap)
         finally:
@@ -209,6 +222,7 @@ def run_one(db: str, n: int, gap: float, keep: bool) -> dict[str, Any]:
             "logged_seconds": _summary([r["logged"] for r in rows if "logged" in r]),
             "email_seconds": _summary([r["email"] for r in rows if "email" in r]),
             "missing": sum(1 for r in rows if not {"case", "logged", "email"} <= r.keys()),
+            "cold_start": cold,
             "rows": rows,
         }
         worst = max([r.get("logged", 99) for r in rows] + [r.get("email", 99) for r in rows] or [99])
