@@ -220,3 +220,26 @@ def test_cursors_round_trip_to_the_microsecond() -> None:
     r = Response(pk=42, submitted_at=when)
     assert rq.parse_cursor(rq.make_cursor(r)) == (when, 42)
     assert rq.parse_cursor("1.2.3") is None and rq.parse_cursor("") is None
+
+
+@pytest.mark.django_db
+def test_case_and_feedback_exports_do_not_name_a_visiting_customer_of_another_store(world: World) -> None:
+    from manyi.cases.models import Case
+    from manyi.feedback.models import FeedbackRecord
+    from manyi.integrations.exporting import csv_chunks
+
+    org, c = world.org, world.c
+    Case.objects.create(unit=org.store_a, customer=c.customer, title="visit", created_at=SUBMITTED)
+    FeedbackRecord.objects.create(
+        unit=org.store_a,
+        customer=c.customer,
+        channel="phone",
+        occurred_at=SUBMITTED,
+        text="visiting complaint",
+    )
+    for kind in ("cases", "feedback"):
+        text = "".join(csv_chunks(kind, user=org.manager_a))
+        assert C_SECRET not in text, kind
+        assert A_MARK in text or "visiting complaint" in text, kind
+    admin_text = "".join(csv_chunks("cases", user=org.admin))
+    assert C_SECRET in admin_text  # the company admin may see store C's customer

@@ -155,7 +155,38 @@ def _spec(kind: str, qs: Any, user: Any = None) -> Spec:
         "feedback": feedback_spec,
         "cases": cases_spec,
     }
-    return build[kind](qs)
+    spec = build[kind](qs)
+    return spec if user is None else _hide_foreign_customers(spec, qs.model, user)
+
+
+def _hide_foreign_customers(spec: Spec, model: Any, user: Any) -> Spec:
+    """Blank the customer columns of rows whose customer the user may not see (a customer of another
+    store who complained here): the record is the user's, the customer's details are not."""
+    from manyi.customers.models import Customer
+
+    from ._columns import CUSTOMER
+    from ._columns import Spec as SpecClass
+
+    codes = {c.code for c in CUSTOMER}
+    idx = [i for i, c in enumerate(spec.columns) if c.code in codes]
+    visible = Customer.objects.visible_to(user)
+    inner = spec.chunks
+
+    def chunks(as_text: bool) -> Iterator[list[list[Any]]]:
+        for chunk in inner(as_text):
+            if chunk:
+                hidden = set(
+                    model.objects.filter(pk__gte=chunk[0][0], pk__lte=chunk[-1][0], customer__isnull=False)
+                    .exclude(customer__in=visible)
+                    .values_list("pk", flat=True)
+                )
+                for row in chunk:
+                    if row[0] in hidden:
+                        for i in idx:
+                            row[i] = ""
+            yield chunk
+
+    return SpecClass(spec.columns, chunks)
 
 
 def prepare(
