@@ -404,3 +404,32 @@ def test_the_aspects_most_criticised_come_from_the_text_analysis_and_lead_to_the
     assert [(a["aspect"], a["n"]) for a in from_store.aspects or []] == [
         (a["aspect"], a["n"]) for a in dash.aspects
     ]
+
+
+@pytest.mark.django_db
+def test_alerts_raised_by_the_alert_rules_are_marked_on_the_trend_and_listed(scored):
+    from manyi.alerts.models import Alert, AlertRule
+
+    day = (timezone.now() - timedelta(days=3)).astimezone(UTC).date()
+    rule = AlertRule.objects.create(
+        name="store drop", metric="nps", unit=scored.company, level="store", condition="drop", period="day"
+    )
+    for unit in (scored.store_a, scored.store_c):
+        Alert.objects.create(
+            rule=rule,
+            unit=unit,
+            period_start=day,
+            period_end=day,
+            metric="nps",
+            n=40,
+            value=-20.0,
+            message=f"NPS dropped at {unit.code}",
+        )
+    dash = build(scored.manager_a, "period=7d")
+    assert [a.message for a in dash.alerts] == ["NPS dropped at sh-001"]  # store C's alert is not in view
+    data = dashboard.chart_data(dash)
+    assert day.isoformat() in [p["period"] for p in data["trend"]]
+    assert [p["period"] for p in data["trend"] if p["alert"]] == [day.isoformat()]
+    html = login(scored.manager_a).get("/?period=7d").content.decode()
+    assert "NPS dropped at sh-001" in html and "NPS dropped at cd-001" not in html
+    assert build(scored.manager_a, "period=7d", metric="csi").alerts == []  # no alert rules on CSI

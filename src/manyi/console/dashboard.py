@@ -240,6 +240,20 @@ class Comment:
     aspects: list[tuple[str, str]]
 
 
+@dataclass(frozen=True)
+class RecordedAlert:
+    """An alert the alert rules raised for a unit in view, in the period shown."""
+
+    unit_name: str
+    period_start: date
+    period_end: date
+    message: str
+    value: float | None
+    delta: float | None
+    status: str
+    href: str
+
+
 @dataclass
 class Dashboard:
     """Everything the home page shows."""
@@ -257,6 +271,7 @@ class Dashboard:
     aspects: list[dict[str, Any]] | None = None  # None: no text analysis in the store yet
     comments: list[Comment] = field(default_factory=list)
     cases: CaseSummary | None = None
+    alerts: list[RecordedAlert] = field(default_factory=list)
 
 
 def list_url(f: ConsoleFilters, **overrides: Any) -> str:
@@ -719,7 +734,41 @@ def build(user: Any, f: ConsoleFilters, metric: str = "nps", prefer: str = "auto
             cache.set(key, {name: getattr(dash, name) for name in CACHED_FIELDS}, CACHE_SECONDS)
     dash.comments = [] if f.empty else latest_comments(user, f)
     dash.cases = _cached_case_summary(user, f, scope)
+    dash.alerts = recorded_alerts(user, f, metric)
     return dash
+
+
+def recorded_alerts(user: Any, f: ConsoleFilters, metric: str, limit: int = 20) -> list[RecordedAlert]:
+    """The alerts the alert rules raised on the focus metric for units in view during the period."""
+    from manyi.alerts.models import Alert
+
+    if f.empty or metric not in HEADLINE:
+        return []
+    qs = Alert.objects.visible_to(user).filter(
+        metric=metric, period_start__lte=f.date_to, period_end__gte=f.date_from
+    )
+    if f.unit is not None:
+        qs = qs.filter(unit__path__startswith=f.unit.path)
+    lang = _lang()
+    return [
+        RecordedAlert(
+            a.unit.display_name(lang),
+            a.period_start,
+            a.period_end,
+            a.message,
+            a.value,
+            a.delta,
+            a.get_status_display(),
+            list_url(
+                f,
+                metric=metric,
+                unit=a.unit_id,
+                period="custom",
+                **{"from": a.period_start.isoformat(), "to": a.period_end.isoformat()},
+            ),
+        )
+        for a in qs.select_related("unit").order_by("-period_start", "-id")[:limit]
+    ]
 
 
 #: Case counts change without a new row (a case is closed), so they are kept for a short time only.
@@ -764,7 +813,15 @@ def chart_data(dash: Dashboard) -> dict[str, Any]:
         "metricLabel": metric_labels()[dash.metric],
         "overall": est(dash.overall) if dash.overall else None,
         "trend": [
-            {"period": p.period, "href": p.href, "alert": p.alert, **est(p.estimate)} for p in dash.trend
+            {
+                "period": p.period,
+                "href": p.href,
+                # Marked: an anomaly found here, or an alert the alert rules raised in this bucket.
+                "alert": p.alert
+                or any(a.period_start <= p.date_to and a.period_end >= p.date_from for a in dash.alerts),
+                **est(p.estimate),
+            }
+            for p in dash.trend
         ],
         "league": [{"name": r.name, "href": r.href, **est(r.estimate)} for r in dash.league],
         "distribution": [
