@@ -196,12 +196,40 @@ def test_cases_are_listed_and_updated_with_status_priority_and_assignee(org, api
     r = api.patch(f"/cases/{case.pk}", {"assignee": "mgr-a", "priority": "high"})
     assert r.status_code == 200, r.content
     assert (r.json()["assignee"], r.json()["status"], r.json()["priority"]) == ("mgr-a", "assigned", "high")
-    closed = api.patch(f"/cases/{case.pk}", {"status": "closed"}).json()
-    assert closed["closed_at"] is not None
     # A manager of another store cannot be handed this case.
     refused = api.patch(f"/cases/{case.pk}", {"assignee": "mgr-c"})
     assert refused.status_code == 422 and refused.json()["error"]["fields"][0]["field"] == "assignee"
-    assert api.patch(f"/cases/{case.pk}", {"assignee": None}).json()["assignee"] is None
+    unassigned = api.patch(f"/cases/{case.pk}", {"assignee": None}).json()
+    assert (unassigned["assignee"], unassigned["status"]) == (None, "new")
+    api.patch(f"/cases/{case.pk}", {"assignee": "mgr-a"})
+    assert api.patch(f"/cases/{case.pk}", {"status": "in_progress"}).status_code == 200
+    closed = api.patch(
+        f"/cases/{case.pk}",
+        {"status": "closed", "root_cause": "process-waiting", "resolution": "apology", "note": "called back"},
+    ).json()
+    assert closed["closed_at"] is not None
+    assert (closed["status"], closed["root_cause"], closed["resolution"]) == (
+        "closed",
+        "process-waiting",
+        "apology",
+    )
+    kinds = list(case.events.order_by("pk").values_list("kind", flat=True))
+    assert kinds.count("assignment") == 3 and "status" in kinds
+
+
+@pytest.mark.django_db
+def test_a_case_cannot_be_closed_through_the_api_without_a_root_cause_and_a_resolution(org, api):
+    case = Case.objects.create(unit=org.store_a, title="回访", created_at=datetime(2026, 5, 1, tzinfo=UTC))
+    r = api.patch(f"/cases/{case.pk}", {"status": "closed"})
+    assert r.status_code == 422, r.content
+    fields = {f["field"] for f in r.json()["error"]["fields"]}
+    assert {"root_cause", "resolution"} <= fields
+    case.refresh_from_db()
+    assert (case.status, case.closed_at) == ("new", None)
+    unknown = api.patch(f"/cases/{case.pk}", {"status": "closed", "root_cause": "nope", "resolution": "fix"})
+    assert unknown.status_code == 422 and unknown.json()["error"]["fields"][0]["field"] == "root_cause"
+    jump = api.patch(f"/cases/{case.pk}", {"status": "waiting"})
+    assert jump.status_code == 422 and jump.json()["error"]["fields"][0]["field"] == "status"
 
 
 @pytest.mark.django_db

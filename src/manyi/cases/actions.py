@@ -395,6 +395,40 @@ def do_assign(case: Case, assignee: Any, *, actor: Any = None, now: datetime | N
 
 
 @transaction.atomic
+def do_unassign(case: Case, *, actor: Any = None, now: datetime | None = None) -> Case:
+    """Take a case off whoever had it; an assigned case goes back to new (for re-routing)."""
+    now = _now(now)
+    case = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
+    if case.status in DONE_STATUSES:
+        raise ValidationError(
+            {
+                "assignee": _("A {status} case cannot be unassigned; reopen it first.").format(
+                    status=case.get_status_display()
+                )
+            }
+        )
+    if case.assignee_id is None:
+        return case
+    previous, old_status = case.assignee_id, case.status
+    case.assignee = None
+    fields = ["assignee"]
+    if case.status == CaseStatus.ASSIGNED:
+        case.status = CaseStatus.NEW
+        fields.append("status")
+    case.save(update_fields=fields)
+    _event(
+        case,
+        EventKind.ASSIGNMENT,
+        actor=actor,
+        now=now,
+        from_status=old_status,
+        to_status=case.status,
+        data={"from": previous, "to": None, "how": "unassigned"},
+    )
+    return case
+
+
+@transaction.atomic
 def do_assign_round_robin(
     case: Case, team: OrgUnit, *, actor: Any = None, now: datetime | None = None
 ) -> Case:

@@ -237,43 +237,72 @@ def do_update_case(
     changes: dict[str, Any],
     now: datetime | None = None,
 ) -> tuple[Case, list[str]]:
-    """Change a case's status, priority or assignee; return it and the fields that changed.
+    """Change a case's assignee, priority or status through the case lifecycle; return it and the
+    fields that changed.
 
-    ``changes["assignee"]`` is a username (None unassigns). The assignee must be an active staff
-    member whose roles cover the case's unit, so a case is never handed to someone who cannot see it.
+    Every change goes through ``manyi.cases.actions`` exactly as in the console: transitions are
+    checked, resolving or closing needs a root cause (its code) and a resolution, and each step is
+    written to the case's timeline. ``changes["assignee"]`` is a username; None unassigns.
+    A refusal raises Unprocessable naming the field; nothing of the request is kept.
     """
+    from django.core.exceptions import ValidationError
+
+    from manyi.cases import actions as case_actions
+    from manyi.cases.models import RootCause
+
     now = now or timezone.now()
-    fields: list[str] = []
-    if "assignee" in changes:
-        username = changes["assignee"]
-        assignee = None
-        if username is not None:
-            assignee = get_user_model().objects.filter(username=username, is_active=True).first()
-            if assignee is None or not Case.objects.visible_to(assignee).filter(pk=case.pk).exists():
-                raise Unprocessable.field(
-                    "assignee",
-                    _("No staff member {name} can work cases of this unit.").format(name=username),
-                    code="unknown_assignee",
-                )
-        if case.assignee_id != (assignee.pk if assignee else None):
-            case.assignee = assignee
-            fields.append("assignee")
-            if assignee is not None and case.status == CaseStatus.NEW and "status" not in changes:
-                case.status = CaseStatus.ASSIGNED
-                fields.append("status")
-    if changes.get("priority") is not None and case.priority != changes["priority"]:
-        case.priority = changes["priority"]
-        fields.append("priority")
-    status = changes.get("status")
-    if status is not None and case.status != status:
-        case.status = status
-        fields.append("status")
-        if status in CLOSED_STATES and case.closed_at is None:
-            case.closed_at = now
-            fields.append("closed_at")
-        elif status not in CLOSED_STATES and case.closed_at is not None:
-            case.closed_at = None
-            fields.append("closed_at")
-    if fields:
-        case.save(update_fields=sorted(set(fields)))
-    return case, sorted(set(fields))
+    before = {f: getattr(case, f) for f in ("assignee_id", "priority", "status", "closed_at")}
+    try:
+        with transaction.atomic():
+            if "assignee" in changes:
+                username = changes["assignee"]
+                if username is None:
+                    case = case_actions.do_unassign(case, now=now)
+                else:
+                    assignee = get_user_model().objects.filter(username=username, is_active=True).first()
+                    if assignee is None or not Case.objects.visible_to(assignee).filter(pk=case.pk).exists():
+                        raise Unprocessable.field(
+                            "assignee",
+                            _("No staff member {name} can work cases of this unit.").format(name=username),
+                            code="unknown_assignee",
+                        )
+                    case = case_actions.do_assign(case, assignee, now=now)
+            if changes.get("priority") is not None and case.priority != changes["priority"]:
+                case = case_actions.do_change_priority(case, str(changes["priority"]), now=now)
+            status = changes.get("status")
+            note = changes.get("note") or ""
+            if status is not None and case.status != status:
+                if status in (CaseStatus.RESOLVED, CaseStatus.CLOSED) and case.status not in CLOSED_STATES:
+                    cause = None
+                    if changes.get("root_cause"):
+                        cause = RootCause.objects.filter(code=changes["root_cause"], is_active=True).first()
+                        if cause is None:
+                            raise Unprocessable.field(
+                                "root_cause",
+                                _("No active root cause has the code {code}.").format(
+                                    code=changes["root_cause"]
+                                ),
+                                code="unknown_root_cause",
+                            )
+                    finish = case_actions.do_close if status == CaseStatus.CLOSED else case_actions.do_resolve
+                    case = finish(
+                        case,
+                        root_cause=cause,
+                        resolution=changes.get("resolution"),
+                        compensation_amount=changes.get("compensation_amount"),
+                        compensation_voucher=changes.get("compensation_voucher"),
+                        note=note,
+                        now=now,
+                    )
+                else:
+                    case = case_actions.do_transition(case, str(status), note=note, now=now)
+    except ValidationError as exc:
+        messages = exc.message_dict if hasattr(exc, "error_dict") else {"status": exc.messages}
+        fields = [{"field": f, "message": " ".join(str(m) for m in ms)} for f, ms in messages.items()]
+        raise Unprocessable(
+            "; ".join(f"{f['field']}: {f['message']}" for f in fields), code="case_refused", fields=fields
+        ) from None
+    case.refresh_from_db()
+    after = {f: getattr(case, f) for f in before}
+    changed = sorted(("assignee" if f == "assignee_id" else f) for f in before if before[f] != after[f])
+    return case, changed

@@ -309,7 +309,7 @@ def feedback_out(f: FeedbackRecord) -> dict[str, Any]:
 
 
 def visible_cases(principal: Any) -> QuerySet[Case]:
-    return Case.objects.visible_to(principal).select_related("unit", "assignee")
+    return Case.objects.visible_to(principal).select_related("unit", "assignee", "root_cause")
 
 
 def case_page(
@@ -358,4 +358,6 @@ def case_out(c: Case) -> dict[str, Any]:
         "resolution_due": c.resolution_due,
         "created_at": c.created_at,
         "closed_at": c.closed_at,
+        "root_cause": c.root_cause.code if c.root_cause is not None else None,
+        "resolution": c.resolution or None,
     }

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from ninja import Schema
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, ConfigDict, Field, StringConstraints
 
-from manyi.cases.choices import CaseStatus, Priority
+from manyi.cases.choices import CaseStatus, Priority, Resolution
 from manyi.customers.models import Tier
 from manyi.feedback.choices import FeedbackChannel, Severity
 from manyi.responses.choices import Channel
@@ -321,6 +322,8 @@ class CaseOut(Schema):
     resolution_due: datetime | None
     created_at: datetime
     closed_at: datetime | None
+    root_cause: str | None = Field(None, description="Code of the root cause, once resolved.")
+    resolution: str | None = None
 
 
 class CasePage(Schema):
@@ -329,8 +332,18 @@ class CasePage(Schema):
 
 
 class CaseUpdate(Input):
-    """Only the fields sent change; ``assignee: null`` takes the case off whoever had it."""
+    """Only the fields sent change; ``assignee: null`` takes the case off whoever had it.
+
+    Status changes follow the case lifecycle. Resolving or closing needs a ``root_cause`` (a code of
+    the organisation's root-cause taxonomy) and a ``resolution``; ``compensation`` needs an amount
+    or a voucher. ``note`` goes into the case's timeline with the change.
+    """
 
     status: CaseStatus | None = None
     priority: Priority | None = None
     assignee: Annotated[str, StringConstraints(min_length=1, max_length=150)] | None = None
+    root_cause: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    resolution: Resolution | None = None
+    compensation_amount: Annotated[Decimal, Field(ge=0, le=10_000_000, decimal_places=2)] | None = None
+    compensation_voucher: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    note: Annotated[str, StringConstraints(max_length=4000)] | None = None
