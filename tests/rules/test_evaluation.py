@@ -316,6 +316,10 @@ def test_a_detractor_through_the_survey_page_gets_a_case_when_the_worker_runs(or
     resp = client.post(f"/s/{org.link_a.token}", {**hidden, **csi_answers(nps=2, comment="等了很久")})
     assert resp.status_code == 303
     call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    assert Case.objects.count() == 1, (
+        list(Evaluation.objects.values()),
+        list(EvaluationCursor.objects.values()),
+    )
     case = Case.objects.get()
     assert case.response.comment == "等了很久"
     assert Evaluation.objects.filter(kind="response", source_id=case.response_id).exists()
