@@ -143,6 +143,9 @@ def test_a_survey_without_a_rating_matrix_says_so(org):
 @pytest.mark.django_db
 def test_the_periodic_refresh_recomputes_only_analyses_whose_responses_changed(org):
     assert (refresh_driver_analyses, 900) in PERIODIC
+    from manyi.core.periodic import discover
+
+    assert "manyi.insights.tasks.refresh_driver_analyses" in {p.name for p in discover()}
     record(org, 60)
     first = do_refresh_driver_analyses()
     assert first.computed >= 1
