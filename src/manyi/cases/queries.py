@@ -11,7 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case as CaseWhen
+from django.db.models import Count, F, IntegerField, Q, QuerySet, Value, When
 
 from manyi.org.choices import Role, UnitKind
 from manyi.org.models import OrgUnit, RoleAssignment
@@ -347,7 +348,13 @@ def inbox(
             qs = running.exclude(overdue).filter(escalation_level=50)
         elif sla == SlaState.ON_TRACK:
             qs = running.exclude(overdue).filter(escalation_level=0)
-    return qs.order_by("resolution_due", "-created_at", "-id")
+    # Open cases first, nearest deadline first; finished ones after them, newest first.
+    done = CaseWhen(
+        When(status__in=DONE_STATUSES, then=Value(1)), default=Value(0), output_field=IntegerField()
+    )
+    return qs.annotate(_done=done).order_by(
+        "_done", F("resolution_due").asc(nulls_last=True), "-created_at", "-id"
+    )
 
 
 def case_for(user: Any, pk: int) -> Case | None:

@@ -100,7 +100,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
     tab = request.GET.get("tab") or "unit"
     if tab not in dict(TABS):
         tab = "unit"
-    status = request.GET.get("status", "")
+    # The inbox opens on the cases still to work; "Any" (an empty value) shows closed ones too.
+    status = request.GET.get("status", "open")
     status = status if status in ("open", *CaseStatus.values) else ""
     priority = request.GET.get("priority", "")
     priority = priority if priority in Priority.values else ""
