@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.cache import cache
 
@@ -53,3 +54,24 @@ def hit(scope: str, key: str, rate_text: str) -> tuple[bool, int]:
             cache.add(ck, 1, timeout=rate.seconds + 1)
             count = 1
     return count <= rate.count, window + rate.seconds - now
+
+
+def refusal(request: Any, scope: str, rate_text: str) -> Any:
+    """For public pages: None when this client may go on, else the 429 page (or JSON) with
+    ``Retry-After``. The client is the hashed address (see core.privacy.ip_hash)."""
+    from django.utils.translation import gettext as _
+
+    from .errors import error_response
+    from .privacy import ip_hash
+
+    allowed, retry = hit(scope, ip_hash(request) or "anon", rate_text)
+    if allowed:
+        return None
+    resp = error_response(
+        request,
+        429,
+        "rate_limited",
+        _("Too many requests. Please wait {s} seconds and try again.").format(s=retry),
+    )
+    resp["Retry-After"] = str(retry)
+    return resp

@@ -60,17 +60,7 @@ def _parse_sid(value: str | None) -> uuid.UUID | None:
 
 
 def _limited(request: HttpRequest, scope: str, rate: str) -> HttpResponse | None:
-    allowed, retry = ratelimit.hit(scope, ip_hash(request) or "anon", rate)
-    if allowed:
-        return None
-    resp = error_response(
-        request,
-        429,
-        "rate_limited",
-        _("Too many requests. Please wait {s} seconds and try again.").format(s=retry),
-    )
-    resp["Retry-After"] = str(retry)
-    return resp
+    return ratelimit.refusal(request, scope, rate)
 
 
 def _question_views(

@@ -20,7 +20,6 @@ from django.views.decorators.http import require_http_methods
 from manyi.core import ratelimit
 from manyi.core.errors import error_response
 from manyi.core.i18ntext import normalize_language
-from manyi.core.privacy import ip_hash
 from manyi.org.models import OrgUnit
 
 from .intake import PublicComplaintForm, do_record_public_complaint
@@ -54,17 +53,7 @@ def _unit(request: HttpRequest, code: str) -> OrgUnit | HttpResponse:
 
 
 def _limited(request: HttpRequest, scope: str, rate: str) -> HttpResponse | None:
-    allowed, retry = ratelimit.hit(scope, ip_hash(request) or "anon", rate)
-    if allowed:
-        return None
-    resp = error_response(
-        request,
-        429,
-        "rate_limited",
-        _("Too many requests. Please wait {s} seconds and try again.").format(s=retry),
-    )
-    resp["Retry-After"] = str(retry)
-    return resp
+    return ratelimit.refusal(request, scope, rate)
 
 
 def _render(
