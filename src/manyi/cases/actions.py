@@ -944,10 +944,12 @@ def escalate_case(
                 case,
                 EventKind.ESCALATION,
                 now=now,
+                # xgettext:no-python-format
                 body=_("{clock}: {level}% of the target used.").format(clock=label, level=level),
                 data={"track": track, "level": level, "recipients": [p.get_username() for p in people]},
             )
             case.escalation_level = max(case.escalation_level, level)
+            # xgettext:no-python-format
             subject = _("Case {id} at {level}% of its {clock} target: {title}").format(
                 id=case.pk, level=level, clock=str(label).lower(), title=case.title
             )

@@ -829,6 +829,7 @@ def chart_data(dash: Dashboard) -> dict[str, Any]:
             for b in dash.distribution
         ],
         "labels": {
+            # xgettext:no-python-format
             "interval": _("95% interval"),
             "alert": _("Alert: differs from the period"),
             "smallN": _("fewer than {n} answers").format(n=MIN_N),
