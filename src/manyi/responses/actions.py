@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -207,11 +207,17 @@ def do_record_response(
     customer_id: int | None = None,
     submission_id: uuid.UUID | None = None,
     now: datetime | None = None,
+    version: SurveyVersion | None = None,
+    before_commit: Callable[[Response, list[Answer]], None] | None = None,
 ) -> SubmitResult:
     """Store a rating taken in another channel (a till, a call, a kiosk) against the published version.
 
     Answers are validated exactly as on the survey page; errors come back per question code and
     nothing is written. A repeated ``submission_id`` returns the stored response.
+
+    ``version`` is the survey's published version when the caller already has it (the API caches
+    it). ``before_commit(response, answers)`` runs inside the write transaction after the rows are
+    written (the API stores its idempotency key there); whatever it raises rolls the write back.
     """
     now = now or timezone.now()
     if submission_id is not None:
@@ -224,7 +230,12 @@ def do_record_response(
             return SubmitResult(response=existing, created=False)
     if not unit.is_within(survey.unit):
         raise SubmitRefused("unit_outside_survey", _("This survey does not apply to that unit."))
-    version = survey.published_version() if survey.status == SurveyStatus.ACTIVE else None
+    if survey.status != SurveyStatus.ACTIVE:
+        version = None
+    elif version is None:
+        version = survey.published_version()
+    elif version.survey_id != survey.pk:
+        raise ValueError("version must be a version of survey")
     if version is None:
         raise SubmitRefused("survey_closed", _("This survey is not taking answers at the moment."))
     known = {q["code"] for q in version.questions}
@@ -252,6 +263,7 @@ def do_record_response(
             submitted_at=at,
             values=parsed.values,
             duration=False,
+            before_commit=before_commit,
         )
     except IntegrityError:
         existing = Response.objects.filter(submission_id=sid).first()
@@ -277,6 +289,7 @@ def _store_response(
     ip_hash: str = "",
     link: SurveyLink | None = None,
     duration: bool = True,
+    before_commit: Callable[[Response, list[Answer]], None] | None = None,
 ) -> tuple[Response, list[Answer]]:
     """Write one validated response and its answers in one transaction; enrich its comment on commit.
 
@@ -331,6 +344,8 @@ def _store_response(
         from manyi.analytics.tasks import request_sync
 
         transaction.on_commit(request_sync)
+        if before_commit is not None:
+            before_commit(response, answers)
     return response, answers
 
 
