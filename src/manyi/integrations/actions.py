@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,7 +24,7 @@ from manyi.customers.models import Customer
 from manyi.feedback.models import FeedbackRecord
 from manyi.org.models import OrgUnit
 
-from .errors import Conflict, Unprocessable
+from .errors import Unprocessable
 from .models import ApiToken, IdempotencyKey
 from .tokens import new_token, parse_scopes
 
@@ -82,18 +80,14 @@ def do_revoke_token(*, token: ApiToken, now: datetime | None = None) -> ApiToken
 # --- idempotency -----------------------------------------------------------------------------------
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
-# A claim still unfinished after this long belongs to a request that died; a retry may take it over.
-ABANDONED_AFTER = timedelta(seconds=60)
-# How long a retry waits for the first request with the same key to finish before answering 409.
-WAIT_FOR_FIRST = 10.0
 
 
 class IdempotencyKeyReused(Unprocessable):
     code = "idempotency_key_reused"
 
 
-class IdempotencyKeyInProgress(Conflict):
-    code = "idempotency_key_in_progress"
+class IdempotencyKeyTaken(Exception):
+    """Another request stored a result under this key first; the transaction that tried must roll back."""
 
 
 def request_fingerprint(method: str, path: str, body: bytes) -> str:
@@ -109,74 +103,72 @@ def request_fingerprint(method: str, path: str, body: bytes) -> str:
 
 
 @dataclass
-class IdempotencyClaim:
-    """Either this request owns the key (``claimed``) or the first result is to be replayed."""
+class PendingIdempotencyKey:
+    """The key of a request that is running; ``stored`` once its result is written under the key."""
 
-    claimed: IdempotencyKey | None = None
-    replay: IdempotencyKey | None = None
-
-
-def check_claim_idempotency_key(
-    *, token_id: int, key: str, fingerprint: str, wait: float = WAIT_FOR_FIRST
-) -> IdempotencyClaim:
-    """Claim ``key`` for this token, or return the stored result of the request that claimed it first.
-
-    The unique constraint on (token, key) is the lock: of any number of concurrent requests
-    exactly one inserts the row and runs; the others wait for its result and replay it. Raises
-    IdempotencyKeyReused when the key came with another body, IdempotencyKeyInProgress when the
-    first request is still running after ``wait`` seconds.
-    """
-    deadline = time.monotonic() + wait
-    if random.random() < 0.01:
-        do_purge_idempotency_keys()
-    while True:
-        now = timezone.now()
-        try:
-            with transaction.atomic():
-                row = IdempotencyKey.objects.create(
-                    token_id=token_id, key=key, fingerprint=fingerprint, created_at=now
-                )
-            return IdempotencyClaim(claimed=row)
-        except IntegrityError:
-            pass
-        existing = IdempotencyKey.objects.filter(token_id=token_id, key=key).first()
-        if existing is None:
-            continue  # released or purged between our insert and read: try again
-        expired = existing.created_at < now - IDEMPOTENCY_TTL
-        abandoned = existing.status_code is None and existing.created_at < now - ABANDONED_AFTER
-        if expired or abandoned:
-            IdempotencyKey.objects.filter(pk=existing.pk, created_at=existing.created_at).delete()
-            continue
-        if existing.fingerprint != fingerprint:
-            raise IdempotencyKeyReused(
-                _(
-                    "The Idempotency-Key {key} was already used with a different request; "
-                    "use a new key for a new request."
-                ).format(key=key)
-            )
-        if existing.status_code is not None:
-            return IdempotencyClaim(replay=existing)
-        if time.monotonic() > deadline:
-            raise IdempotencyKeyInProgress(
-                _("A request with the Idempotency-Key {key} is still being processed; retry later.").format(
-                    key=key
-                )
-            )
-        time.sleep(0.02)
+    token_id: int
+    key: str
+    fingerprint: str
+    stored: bool = False
 
 
-def do_complete_idempotency_key(
-    *, claim: IdempotencyKey, status: int, body: bytes, content_type: str
+def do_store_idempotency_key(
+    *,
+    pending: PendingIdempotencyKey,
+    status: int,
+    body: bytes,
+    content_type: str,
+    inside_write: bool = False,
+    now: datetime | None = None,
 ) -> None:
-    """Keep the result of the claimed request for replays."""
-    IdempotencyKey.objects.filter(pk=claim.pk).update(
-        status_code=status, body=body.decode("utf-8", errors="replace"), content_type=content_type
-    )
+    """Keep a request's result under its key, inside the transaction that wrote the request's data
+    (``inside_write``), or on its own when the request wrote nothing.
+
+    The unique constraint on (token, key) is the lock: of any number of concurrent requests with one
+    key exactly one inserts the row, and the others get IdempotencyKeyTaken, which must roll back
+    whatever their transaction wrote; they then replay the stored result (``stored_idempotent_result``).
+    """
+    try:
+        # Inside the write transaction no savepoint is needed: the whole transaction rolls back.
+        with transaction.atomic(savepoint=not inside_write):
+            IdempotencyKey.objects.create(
+                token_id=pending.token_id,
+                key=pending.key,
+                fingerprint=pending.fingerprint,
+                status_code=status,
+                body=body.decode("utf-8", errors="replace"),
+                content_type=content_type,
+                created_at=now or timezone.now(),
+            )
+    except IntegrityError as exc:
+        raise IdempotencyKeyTaken(pending.key) from exc
+    pending.stored = True
 
 
-def do_release_idempotency_key(*, claim: IdempotencyKey) -> None:
-    """Forget a claim whose request failed in a way worth retrying (server error, auth, rate limit)."""
-    IdempotencyKey.objects.filter(pk=claim.pk).delete()
+def stored_idempotent_result(
+    *, pending: PendingIdempotencyKey, now: datetime | None = None
+) -> IdempotencyKey | None:
+    """The stored result to replay for this key, or None when there is none (or it has expired,
+    in which case it is deleted and the key may be used again).
+
+    Raises IdempotencyKeyReused when the key was stored for a different request.
+    """
+    now = now or timezone.now()
+    existing = IdempotencyKey.objects.filter(token_id=pending.token_id, key=pending.key).first()
+    if existing is None:
+        return None
+    # A row without a result was left by a request of an older release that never finished.
+    if existing.created_at < now - IDEMPOTENCY_TTL or existing.status_code is None:
+        IdempotencyKey.objects.filter(pk=existing.pk, created_at=existing.created_at).delete()
+        return None
+    if existing.fingerprint != pending.fingerprint:
+        raise IdempotencyKeyReused(
+            _(
+                "The Idempotency-Key {key} was already used with a different request; "
+                "use a new key for a new request."
+            ).format(key=pending.key)
+        )
+    return existing
 
 
 def do_purge_idempotency_keys(now: datetime | None = None) -> int:

@@ -8,11 +8,14 @@ thin: typed input, one query or action, a schema out. Every read starts from
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import random
 from collections.abc import Callable
 from typing import Any
 
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Header, NinjaAPI, Path, Query, Router, Status, Swagger
@@ -27,15 +30,19 @@ from manyi.feedback.choices import FeedbackChannel
 from manyi.feedback.models import FeedbackRecord
 from manyi.responses.actions import SubmitRefused, do_record_response
 from manyi.responses.choices import Channel
+from manyi.responses.models import Answer, Response
+from manyi.surveys.choices import SurveyStatus
 
 from . import queries
 from .actions import (
-    check_claim_idempotency_key,
-    do_complete_idempotency_key,
+    IdempotencyKeyTaken,
+    PendingIdempotencyKey,
+    do_purge_idempotency_keys,
     do_record_feedback,
-    do_release_idempotency_key,
+    do_store_idempotency_key,
     do_update_case,
     request_fingerprint,
+    stored_idempotent_result,
 )
 from .auth import TokenAuth, authenticate, principal_of
 from .errors import ApiError, Conflict, NotFound, RateLimited, Unprocessable
@@ -172,11 +179,24 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 _KEY_OK = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:")
 
 
-def idempotent(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def _keeps(response: HttpResponse) -> bool:
+    """Results worth replaying: not server errors, authentication, scope or rate-limit refusals."""
+    return response.status_code < 500 and response.status_code not in (401, 403, 429)
+
+
+def idempotent(
+    run: Callable[..., HttpResponse], *, stores_itself: bool = False
+) -> Callable[..., HttpResponse]:
     """Wrap a POST operation: the first result per (token, Idempotency-Key) is kept and replayed.
 
-    Replays carry ``Idempotent-Replayed: true``. Results of server errors, authentication and
-    rate limiting are not kept, so a retry runs again.
+    The result is stored in the same transaction as the request's writes, so a request either
+    wrote its data and its key or neither. The operation runs in one transaction with the key's
+    insert; with ``stores_itself`` (see ``idempotent_write``) the handler stores the key inside its
+    own, shorter write transaction through ``pending_idempotency_key(request)``, and results that
+    wrote nothing are stored afterwards. Whoever inserts the key first wins; a concurrent or later
+    request with the same key rolls back and replays that result (``Idempotent-Replayed: true``),
+    or gets 422 when its body differs. Results of server errors, authentication and rate limiting
+    are not kept, so a retry runs again.
     """
 
     @functools.wraps(run)
@@ -192,36 +212,61 @@ def idempotent(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
                     code="invalid_idempotency_key",
                 )
             principal = authenticate(request)
-            claim = check_claim_idempotency_key(
-                token_id=principal.token_id,
-                key=key,
-                fingerprint=request_fingerprint(request.method or "", request.get_full_path(), request.body),
-            )
         except ApiError as exc:
             return _api_error(request, exc)
-        if claim.replay is not None:
-            stored = claim.replay
-            replay = HttpResponse(stored.body, status=stored.status_code, content_type=stored.content_type)
-            replay["Idempotent-Replayed"] = "true"
-            return replay
-        assert claim.claimed is not None
-        try:
-            response = run(request, *args, **kwargs)
-        except BaseException:
-            do_release_idempotency_key(claim=claim.claimed)
-            raise
-        if response.status_code >= 500 or response.status_code in (401, 403, 429):
-            do_release_idempotency_key(claim=claim.claimed)
-        else:
-            do_complete_idempotency_key(
-                claim=claim.claimed,
-                status=response.status_code,
-                body=response.content,
-                content_type=response.get("Content-Type", "application/json"),
-            )
-        return response
+        pending = PendingIdempotencyKey(
+            token_id=principal.token_id,
+            key=key,
+            fingerprint=request_fingerprint(request.method or "", request.get_full_path(), request.body),
+        )
+        if random.random() < 0.01:
+            do_purge_idempotency_keys()
+        request._manyi_idempotency = pending  # type: ignore[attr-defined]
+        for _attempt in range(3):
+            pending.stored = False
+            try:
+                with contextlib.nullcontext() if stores_itself else transaction.atomic():
+                    response = run(request, *args, **kwargs)
+                    if not pending.stored and _keeps(response):
+                        do_store_idempotency_key(
+                            pending=pending,
+                            status=response.status_code,
+                            body=response.content,
+                            content_type=response.get("Content-Type", "application/json"),
+                            inside_write=not stores_itself,
+                        )
+                return response
+            except IdempotencyKeyTaken:
+                pass  # rolled back: another request holds this key
+            try:
+                stored = stored_idempotent_result(pending=pending)
+            except ApiError as exc:
+                return _api_error(request, exc)
+            if stored is not None:
+                replay = HttpResponse(
+                    stored.body, status=stored.status_code, content_type=stored.content_type
+                )
+                replay["Idempotent-Replayed"] = "true"
+                return replay
+            # The stored result had expired and is gone: run again under the key.
+        return _api_error(
+            request,
+            Conflict(
+                _("The Idempotency-Key {key} is being used by other requests; retry later.").format(key=key),
+                code="idempotency_key_in_progress",
+            ),
+        )
 
     return wrapper
+
+
+# For handlers that store the key inside their own write transaction (``pending_idempotency_key``).
+idempotent_write = functools.partial(idempotent, stores_itself=True)
+
+
+def pending_idempotency_key(request: HttpRequest) -> PendingIdempotencyKey | None:
+    """The key of this request while ``idempotent`` runs it, for ``do_store_idempotency_key``."""
+    return getattr(request, "_manyi_idempotency", None)
 
 
 IDEMPOTENCY_KEY: Any = Header(
@@ -384,7 +429,7 @@ responses = Router(tags=["responses"])
         }
     },
 )
-@decorate_view(idempotent)
+@decorate_view(idempotent_write)
 def create_response(request: HttpRequest, payload: ResponseIn, idempotency_key: str = IDEMPOTENCY_KEY) -> Any:
     """Record a rating taken in another channel (201), validated against the survey's published version.
 
@@ -394,6 +439,21 @@ def create_response(request: HttpRequest, payload: ResponseIn, idempotency_key: 
     survey = queries.survey_by_slug(principal, payload.survey)
     unit = queries.unit_by_code(principal, payload.unit)
     customer = queries.customer_ref(principal, payload.customer_id, payload.customer_external_id)
+    pending = pending_idempotency_key(request)
+    created: list[HttpResponse] = []
+
+    def render_and_keep(stored: Response, answers: list[Answer]) -> None:
+        # Inside the write transaction: the key is stored with the response, or neither is.
+        created.append(_created_response(request, stored, answers, survey, unit))
+        assert pending is not None
+        do_store_idempotency_key(
+            pending=pending,
+            status=201,
+            body=created[0].content,
+            content_type=created[0]["Content-Type"],
+            inside_write=True,
+        )
+
     try:
         result = do_record_response(
             survey=survey,
@@ -404,6 +464,8 @@ def create_response(request: HttpRequest, payload: ResponseIn, idempotency_key: 
             submitted_at=payload.submitted_at,
             customer_id=customer.pk if customer else None,
             submission_id=payload.submission_id,
+            version=queries.published_version(survey) if survey.status == SurveyStatus.ACTIVE else None,
+            before_commit=render_and_keep if pending is not None else None,
         )
     except SubmitRefused as exc:
         field = {"unit_outside_survey": "unit", "submitted_in_future": "submitted_at"}.get(
@@ -418,8 +480,18 @@ def create_response(request: HttpRequest, payload: ResponseIn, idempotency_key: 
     assert stored is not None
     if not result.created:
         return Status(200, queries.response_out(queries.visible_responses(principal).get(pk=stored.pk)))
-    stored.survey, stored.unit = survey, unit  # already loaded: no reads to answer
-    return Status(201, queries.response_out(stored, answers=result.answers))
+    if created:
+        return created[0]
+    return _created_response(request, stored, result.answers, survey, unit)
+
+
+def _created_response(
+    request: HttpRequest, stored: Response, answers: list[Answer], survey: Any, unit: Any
+) -> HttpResponse:
+    """The 201 of ``create_response``, rendered as ninja renders ``ResponseOut``, without reads."""
+    stored.survey, stored.unit = survey, unit  # already loaded
+    out = ResponseOut.model_validate(queries.response_out(stored, answers=answers))
+    return api.create_response(request, out.model_dump(), status=201)
 
 
 @responses.get(

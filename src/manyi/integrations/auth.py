@@ -12,18 +12,30 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from manyi.core.ratelimit import hit
+from manyi.org.models import OrgUnit
 
 from .errors import NotAuthenticated, RateLimited, ScopeMissing
 from .models import ApiToken
+from .queries import TtlCache
 from .tokens import hash_token, split_token
 
 # Writing last_used_at on every request would cost a write per call; once a minute is enough.
 LAST_USED_GRANULARITY = timedelta(seconds=60)
+
+# SHA-256 of a valid token -> (its row with its unit, the unit paths it sees). Per process, for
+# ``queries.API_CACHE_SECONDS``: revoking, editing or deleting a token, or changing a unit, in this
+# process clears it at once; another process (the console, ``manyi tokens revoke``) is seen within
+# those seconds. Expiry is checked on every request against the cached row.
+_TOKENS = TtlCache(max_entries=256)
+for _model in (ApiToken, OrgUnit):
+    for _signal in (post_save, post_delete):
+        _signal.connect(_TOKENS.clear, sender=_model, weak=False, dispatch_uid=f"api-token-cache-{_model}")
 
 
 @dataclass
@@ -63,13 +75,28 @@ def authenticate(request: HttpRequest) -> ApiPrincipal:
     raw = _bearer(request)
     if raw is None:
         raise NotAuthenticated(_("Send an API token in the header: Authorization: Bearer <token>."))
-    prefix = split_token(raw)
-    token = (
-        ApiToken.objects.select_related("unit").filter(prefix=prefix).first() if prefix is not None else None
-    )
-    # One answer for unknown, wrong, expired and revoked tokens: a caller learns nothing by probing.
-    if token is None or not hmac.compare_digest(token.secret_hash, hash_token(raw)):
-        raise NotAuthenticated(_("The API token is not valid."))
+    digest = hash_token(raw)
+    cached_token: tuple[ApiToken, list[str]] | None = _TOKENS.get(digest)
+    if cached_token is None:
+        prefix = split_token(raw)
+        token = (
+            ApiToken.objects.select_related("unit").filter(prefix=prefix).first()
+            if prefix is not None
+            else None
+        )
+        # One answer for unknown, wrong, expired and revoked tokens: a caller learns nothing by probing.
+        if token is None or not hmac.compare_digest(token.secret_hash, digest):
+            raise NotAuthenticated(_("The API token is not valid."))
+        if token.unit is None:
+            paths = ["/"]
+        elif token.unit.is_active:
+            paths = [token.unit.path]
+        else:
+            paths = []  # a token bound to a closed unit sees nothing
+        if token.is_usable():
+            _TOKENS.put(digest, (token, paths))
+    else:
+        token, paths = cached_token
     now = timezone.now()
     if not token.is_usable(now):
         raise NotAuthenticated(_("The API token is not valid."))
@@ -80,13 +107,8 @@ def authenticate(request: HttpRequest) -> ApiPrincipal:
         )
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_GRANULARITY:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    if token.unit is None:
-        paths = ["/"]
-    elif token.unit.is_active:
-        paths = [token.unit.path]
-    else:
-        paths = []  # a token bound to a closed unit sees nothing
-    principal = ApiPrincipal(token=token, scopes=frozenset(token.scopes), _manyi_scope_paths=paths)
+        token.last_used_at = now  # the cached row too, so this process writes it once a minute
+    principal = ApiPrincipal(token=token, scopes=frozenset(token.scopes), _manyi_scope_paths=list(paths))
     request._manyi_api_principal = principal  # type: ignore[attr-defined]
     return principal
 

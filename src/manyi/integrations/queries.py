@@ -9,10 +9,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import threading
+import time
+from collections.abc import Hashable
 from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.signals import post_delete, post_save
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
@@ -31,6 +35,80 @@ from .errors import NotFound, Unprocessable
 def utc(moment: datetime) -> datetime:
     """Times go out in UTC whatever offset they came in with, so a write and a read answer alike."""
     return moment.astimezone(UTC)
+
+
+# --- per-process caches ---------------------------------------------------------------------------
+
+# The write endpoints look up the same token, survey, unit and published version on every request.
+# Each process keeps what it found for a few seconds: a save or delete in this process clears the
+# cache at once (signals below and in auth.py), and any other process (another gunicorn worker, the
+# console, the CLI) sees the change within this many seconds. docs/api.md says so.
+API_CACHE_SECONDS = 2.0
+
+
+class TtlCache:
+    """A small dict whose entries live ``API_CACHE_SECONDS``; cleared whole when it is full."""
+
+    clock = staticmethod(time.monotonic)  # tests move time by replacing it
+
+    def __init__(self, max_entries: int = 512) -> None:
+        self._data: dict[Hashable, tuple[float, Any]] = {}
+        self._max = max_entries
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any:
+        hit = self._data.get(key)
+        if hit is None:
+            return None
+        if hit[0] <= TtlCache.clock():
+            self._data.pop(key, None)
+            return None
+        return hit[1]
+
+    def put(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            if len(self._data) >= self._max:
+                self._data.clear()
+            self._data[key] = (TtlCache.clock() + API_CACHE_SECONDS, value)
+
+    def clear(self, **_signal_kwargs: Any) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+_SURVEYS = TtlCache()  # (slug, scope paths) -> Survey with its unit
+_UNITS = TtlCache()  # (code, scope paths) -> active OrgUnit
+_PUBLISHED = TtlCache()  # survey id -> its published SurveyVersion
+
+
+def _connect_clearing(cache: TtlCache, *senders: type) -> None:
+    for sender in senders:
+        for signal in (post_save, post_delete):
+            signal.connect(
+                cache.clear, sender=sender, weak=False, dispatch_uid=f"api-cache-{id(cache)}-{sender}"
+            )
+
+
+# A unit moved or closed changes which units and surveys a token sees; a new version or a closed
+# survey changes what a survey takes.
+_connect_clearing(_SURVEYS, Survey, OrgUnit)
+_connect_clearing(_UNITS, OrgUnit)
+_connect_clearing(_PUBLISHED, Survey, SurveyVersion)
+
+
+def _scope_key(principal: Any) -> tuple[str, ...] | None:
+    paths = getattr(principal, "_manyi_scope_paths", None)
+    return tuple(paths) if paths is not None else None
+
+
+def published_version(survey: Survey) -> SurveyVersion | None:
+    """The survey's published version (cached per process; versions never change once published)."""
+    version = _PUBLISHED.get(survey.pk)
+    if version is None:
+        version = survey.published_version()
+        if version is not None:
+            _PUBLISHED.put(survey.pk, version)
+    return version
 
 
 # --- cursors ---------------------------------------------------------------------------------------
@@ -84,8 +162,17 @@ def visible_units(principal: Any) -> QuerySet[OrgUnit]:
 
 
 def unit_by_code(principal: Any, code: str, field: str = "unit") -> OrgUnit:
-    """A unit in the principal's subtree, else 422 naming ``field`` (the same for absent and hidden)."""
-    unit = OrgUnit.objects.visible_to(principal).filter(code=code, is_active=True).first()
+    """A unit in the principal's subtree, else 422 naming ``field`` (the same for absent and hidden).
+
+    Found units are cached per process for ``API_CACHE_SECONDS`` by code and the principal's scope.
+    """
+    scope = _scope_key(principal)
+    key = (code, scope)
+    unit = _UNITS.get(key) if scope is not None else None
+    if unit is None:
+        unit = OrgUnit.objects.visible_to(principal).filter(code=code, is_active=True).first()
+        if unit is not None and scope is not None:
+            _UNITS.put(key, unit)
     if unit is None:
         raise Unprocessable.field(
             field, _("No unit with code {code}.").format(code=code), code="unknown_unit"
@@ -186,7 +273,14 @@ def survey_out(s: Survey) -> dict[str, Any]:
 
 
 def survey_by_slug(principal: Any, slug: str) -> Survey:
-    survey = Survey.objects.visible_to(principal).select_related("unit").filter(slug=slug).first()
+    """A survey that applies to the principal's subtree, else 422 naming ``survey``; cached like units."""
+    scope = _scope_key(principal)
+    key = (slug, scope)
+    survey = _SURVEYS.get(key) if scope is not None else None
+    if survey is None:
+        survey = Survey.objects.visible_to(principal).select_related("unit").filter(slug=slug).first()
+        if survey is not None and scope is not None:
+            _SURVEYS.put(key, survey)
     if survey is None:
         raise Unprocessable.field("survey", _("No survey {slug}.").format(slug=slug), code="unknown_survey")
     return survey
