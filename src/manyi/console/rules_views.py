@@ -29,7 +29,7 @@ from manyi.rules.actions import do_save_rule
 from manyi.rules.choices import AppliesTo
 from manyi.rules.conditions import InvalidRule, Problem, parse_definition
 from manyi.rules.intake import StaffComplaintForm, UnitChoiceField, do_record_staff_complaint
-from manyi.rules.models import Rule, RuleMatch
+from manyi.rules.models import ResurveyEntry, Rule, RuleMatch
 
 QR_FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
 # The console's dry run scans at most this many of the newest sources of each kind.
@@ -207,6 +207,11 @@ def _editor(request: HttpRequest, rule: Rule | None) -> HttpResponse:
             .select_related("version", "unit")
             .order_by("-matched_at", "-id")[:20]
         )
+        entries = ResurveyEntry.objects.filter(match__in=ctx["matches"]).select_related("decision")
+        by_match = {e.match_id: e for e in entries}
+        for m in ctx["matches"]:
+            m.resurvey = by_match.get(m.pk)
+        ctx["has_resurvey"] = bool(by_match)
     failed = bool(problems) or (request.method == "POST" and bool(form.errors))
     return render(request, "console/rules/edit.html", ctx, status=422 if failed else 200)
 

@@ -43,6 +43,8 @@ __all__ = [
     "EventResult",
     "ScanReport",
     "do_create_rule",
+    "do_ensure_resurvey_rule",
+    "do_record_resurvey",
     "do_record_service_event",
     "do_scan",
 ]
@@ -299,9 +301,13 @@ def _contacts(
     *,
     survey_id: int | None = None,
     exclude_invitation: int | None = None,
+    exclude_response: int | None = None,
     include_planned: bool = True,
 ) -> list[_Contact]:
-    """Invitations (sent or planned) and responses of the customer between start and end."""
+    """Invitations (sent or planned) and responses of the customer between start and end.
+
+    ``exclude_response`` is the answer a re-survey follows up on: neither it nor the invitation that
+    brought it counts as an earlier contact (else every re-survey would be refused as fatigue)."""
     states = list(_CONTACT_STATES if include_planned else _CONTACT_STATES[1:])
     invs = Invitation.objects.filter(customer=customer, status__in=states).filter(
         Q(sent_at__isnull=False, sent_at__gte=start, sent_at__lte=end)
@@ -314,6 +320,9 @@ def _contacts(
     if exclude_invitation is not None:
         invs = invs.exclude(pk=exclude_invitation)
         responses = responses.exclude(link__invitation__pk=exclude_invitation)
+    if exclude_response is not None:
+        invs = invs.exclude(link__responses__pk=exclude_response)
+        responses = responses.exclude(pk=exclude_response)
     out = [
         _Contact(at=i.sent_at or i.due_at, rule=i.rule.code, survey=i.survey.slug, planned=i.sent_at is None)
         for i in invs.select_related("rule", "survey")
@@ -332,6 +341,7 @@ def _too_soon(
     now: datetime,
     *,
     exclude_invitation: int | None = None,
+    exclude_response: int | None = None,
     include_planned: bool = True,
 ) -> tuple[str, dict[str, Any]] | None:
     """The fatigue or cadence reason that forbids a survey at ``at``, with its facts; None when allowed."""
@@ -349,6 +359,7 @@ def _too_soon(
             at + span if include_planned else now,
             survey_id=survey_id,
             exclude_invitation=exclude_invitation,
+            exclude_response=exclude_response,
             include_planned=include_planned,
         )
         if not found:
@@ -399,7 +410,7 @@ def _decide(event: ServiceEvent, rule: DistributionRule, customer: Customer, now
     channel, _address = chosen
     earliest = max(event.occurred_at + rule.delay, now)
     due = next_send_time(earliest, unit.timezone, rule.window_start, rule.window_end)
-    soon = _too_soon(customer, rule, due, now)
+    soon = _too_soon(customer, rule, due, now, exclude_response=follows_response(event))
     if soon is not None:
         return no(soon[0], **soon[1])
     if rule.quota_limit is not None:
@@ -438,6 +449,92 @@ def _decide(event: ServiceEvent, rule: DistributionRule, customer: Customer, now
             "tz": unit.timezone,
         }
     return _log(outcome=Outcome.SCHEDULED, reason=Reason.SCHEDULED, invitation=invitation, **base, **params)
+
+
+# --- re-survey lists (filled by the rules' "resurvey" action) ----------------------------------
+#
+# An entry on a list becomes a service event of type ``resurvey:<list>`` from the source
+# ``manyi-resurvey``, so the distribution rules that take that event type decide about it like any
+# other event: opt-out, consent, channel, quiet hours, fatigue, cadence and quota, each decision
+# logged with its reason. A rule action that names a survey creates the list's distribution rule
+# ``resurvey-<list>`` when it is saved; an integrator may also write one by hand.
+
+RESURVEY_SOURCE = "manyi-resurvey"
+RESURVEY_DELAY = timedelta(days=3)
+RESURVEY_LINK_VALID = timedelta(days=14)
+
+
+def resurvey_event_type(list_name: str) -> str:
+    return f"resurvey:{list_name}"
+
+
+def resurvey_rule_code(list_name: str) -> str:
+    return f"resurvey-{list_name}"[:64]
+
+
+def follows_response(event: ServiceEvent) -> int | None:
+    """The response a re-survey event follows up on (excluded from its fatigue count), if any."""
+    if event.source != RESURVEY_SOURCE:
+        return None
+    value = (event.attributes or {}).get("follows_response")
+    return int(value) if isinstance(value, int) else None
+
+
+def resurvey_rule_conflict(list_name: str, survey: Survey) -> str:
+    """Why ``list_name`` cannot send ``survey`` (another survey owns the list), or ""."""
+    rule = (
+        DistributionRule.objects.filter(code=resurvey_rule_code(list_name)).select_related("survey").first()
+    )
+    if rule is None or rule.survey_id == survey.pk:
+        return ""
+    return _(
+        "the list {list} already sends the survey {survey} (distribution rule {rule}); "
+        "name that survey or use another list"
+    ).format(list=list_name, survey=rule.survey.slug, rule=rule.code)
+
+
+def do_ensure_resurvey_rule(*, list_name: str, survey: Survey) -> DistributionRule:
+    """The distribution rule that sends the list ``list_name``: created with re-survey defaults
+    (three days after the match, no reminder, a 14-day link, the usual fatigue and quiet hours)."""
+    conflict = resurvey_rule_conflict(list_name, survey)
+    if conflict:
+        raise DistributionError(conflict, field="survey", code="conflict")
+    rule = DistributionRule.objects.filter(code=resurvey_rule_code(list_name)).first()
+    if rule is not None:
+        return rule
+    return do_create_rule(
+        code=resurvey_rule_code(list_name),
+        survey=survey,
+        unit=survey.unit,
+        event_types=[resurvey_event_type(list_name)],
+        delay=RESURVEY_DELAY,
+        reminder_after=None,
+        link_valid_for=RESURVEY_LINK_VALID,
+    )
+
+
+def do_record_resurvey(
+    *,
+    list_name: str,
+    key: str,
+    customer: Customer,
+    unit: OrgUnit,
+    added_at: datetime,
+    follows: int | None = None,
+    attributes: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> EventResult:
+    """Record one list entry as a re-survey event (once per ``key``) and decide about it."""
+    return do_record_service_event(
+        source=RESURVEY_SOURCE,
+        external_id=f"{list_name}:{key}"[:128],
+        event_type=resurvey_event_type(list_name),
+        customer=customer,
+        unit=unit,
+        occurred_at=added_at,
+        attributes={**(attributes or {}), "list": list_name, "follows_response": follows},
+        now=now,
+    )
 
 
 # --- the scanner -------------------------------------------------------------------------------
@@ -518,7 +615,15 @@ def _send_time_refusal(inv: Invitation, now: datetime) -> tuple[str, dict[str, A
         return Reason.NO_CONSENT, {}
     if choose_channel(customer, list(rule.channels), inv.event.preferred_channel) is None:
         return Reason.NO_CONTACT, {"channels": list(rule.channels)}
-    return _too_soon(customer, rule, now, now, exclude_invitation=inv.pk, include_planned=False)
+    return _too_soon(
+        customer,
+        rule,
+        now,
+        now,
+        exclude_invitation=inv.pk,
+        exclude_response=follows_response(inv.event),
+        include_planned=False,
+    )
 
 
 def _claim_invitations(now: datetime, batch: int, report: ScanReport) -> tuple[list[Invitation], int]:

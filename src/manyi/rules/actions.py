@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from manyi.org.models import OrgUnit, RoleAssignment
 
-from .choices import AppliesTo, EvaluationOutcome, SourceKind
+from .choices import AppliesTo, EvaluationOutcome, ResurveySkip, ResurveyStatus, SourceKind
 from .conditions import (
     Facts,
     InvalidRule,
@@ -93,12 +93,20 @@ def do_save_rule(
             problems.append(Problem("slug", _("use lower-case letters, digits, - and _ only")))
         elif Rule.objects.filter(slug=slug).exists():
             problems.append(Problem("slug", _("another rule is called {slug}").format(slug=slug)))
+    lists: list[tuple[str, Any]] = []
     try:
         cond_json, actions_json = check_rule_definition(condition, actions)
     except InvalidRule as exc:
         problems.extend(exc.problems)
+    else:
+        lists, list_problems = _resurvey_lists(actions_json)
+        problems.extend(list_problems)
     if problems:
         raise InvalidRule(problems)
+    from manyi.distribution.actions import do_ensure_resurvey_rule
+
+    for list_name, survey in lists:
+        do_ensure_resurvey_rule(list_name=list_name, survey=survey)
     owner = user if getattr(user, "pk", None) else None
     if rule is None:
         rule = Rule.objects.create(
@@ -135,6 +143,25 @@ def do_save_rule(
         rule.current_version = version
         rule.save(update_fields=["current_version"])
     return rule
+
+
+def _resurvey_lists(actions_json: list[dict[str, Any]]) -> tuple[list[tuple[str, Any]], list[Problem]]:
+    """The (list, survey) pairs the resurvey actions name, and the lists another survey owns."""
+    from manyi.distribution.actions import resurvey_rule_conflict
+    from manyi.surveys.models import Survey
+
+    pairs: list[tuple[str, Any]] = []
+    problems: list[Problem] = []
+    for i, a in enumerate(actions_json):
+        if a.get("type") != "resurvey" or not a.get("survey"):
+            continue
+        survey = Survey.objects.get(slug=a["survey"])
+        conflict = resurvey_rule_conflict(a["list"], survey)
+        if conflict:
+            problems.append(Problem(f"actions[{i}].survey", conflict))
+        else:
+            pairs.append((a["list"], survey))
+    return pairs, problems
 
 
 # --- evaluation -----------------------------------------------------------------------------------
@@ -600,3 +627,90 @@ def enqueue_evaluation(kind: str, source_id: int) -> None:
 def evaluate_now(kind: str, ids: Sequence[int]) -> EvaluationReport:
     """Evaluate in this process (the CLI, tests); the same code the background task runs."""
     return do_evaluate(kind, ids)
+
+
+# --- re-survey lists ------------------------------------------------------------------------------
+
+# An entry not sent within this long after it was added is skipped: asking "how do you feel now?"
+# months after the answer it follows up on would puzzle the customer.
+RESURVEY_EXPIRES = timedelta(days=30)
+
+
+@dataclass
+class ResurveyReport:
+    """What one pass over the pending re-survey entries did."""
+
+    invited: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(vars(self))
+
+
+def do_send_resurveys(*, now: datetime | None = None, limit: int = 500) -> ResurveyReport:
+    """Hand each waiting re-survey entry to the distribution, which decides (opt-out, consent,
+    channel, quiet hours, fatigue, cadence, quota) and logs why; the entry records the outcome:
+    invited (with its invitation, sent later by the invitation scanner) or skipped with the reason.
+
+    Idempotent and safe to run concurrently: an entry's event is keyed by the entry, so a repeat
+    returns the first decision instead of inviting twice, and only a waiting entry is updated.
+    """
+    now = now or timezone.now()
+    report = ResurveyReport()
+    entries = list(
+        ResurveyEntry.objects.filter(status=ResurveyStatus.PENDING)
+        .select_related("customer", "unit")
+        .order_by("pk")[:limit]
+    )
+    for entry in entries:
+        try:
+            status = _send_entry(entry, now)
+        except Exception:  # one bad entry never stops the others; it stays waiting for the next pass
+            log.exception("rules: re-survey entry %s could not be decided", entry.pk)
+            report.failed += 1
+            continue
+        if status == ResurveyStatus.INVITED:
+            report.invited += 1
+        elif status == ResurveyStatus.SKIPPED:
+            report.skipped += 1
+    return report
+
+
+def _send_entry(entry: ResurveyEntry, now: datetime) -> str:
+    from manyi.distribution.actions import do_record_resurvey
+    from manyi.distribution.choices import Outcome
+
+    def finish(status: str, reason: str, **links: Any) -> str:
+        ResurveyEntry.objects.filter(pk=entry.pk, status=ResurveyStatus.PENDING).update(
+            status=status, reason=reason, decided_at=now, **links
+        )
+        return status
+
+    if entry.customer is None:
+        return finish(ResurveyStatus.SKIPPED, ResurveySkip.NO_CUSTOMER)
+    if now - entry.created_at > RESURVEY_EXPIRES:
+        return finish(ResurveyStatus.SKIPPED, ResurveySkip.EXPIRED)
+    result = do_record_resurvey(
+        list_name=entry.list_name,
+        key=f"{entry.kind}:{entry.source_id}",
+        customer=entry.customer,
+        unit=entry.unit,
+        added_at=entry.created_at,
+        follows=entry.source_id if entry.kind == SourceKind.RESPONSE else None,
+        attributes={"kind": entry.kind, "source_id": entry.source_id, "rule_match": entry.match_id},
+        now=now,
+    )
+    decisions = result.decisions
+    if not decisions:
+        return finish(ResurveyStatus.SKIPPED, ResurveySkip.NO_PROGRAM, event=result.event)
+    chosen = next((d for d in decisions if d.outcome == Outcome.SCHEDULED), decisions[0])
+    if chosen.outcome == Outcome.SCHEDULED:
+        return finish(
+            ResurveyStatus.INVITED,
+            chosen.reason,
+            event=result.event,
+            decision=chosen,
+            invitation_id=chosen.invitation_id,
+        )
+    return finish(ResurveyStatus.SKIPPED, chosen.reason, event=result.event, decision=chosen)

@@ -20,5 +20,14 @@ class EvaluationOutcome(models.TextChoices):
 
 class ResurveyStatus(models.TextChoices):
     PENDING = "pending", _("Waiting")
+    INVITED = "invited", _("Invited")
     SENT = "sent", _("Sent")
     SKIPPED = "skipped", _("Skipped")
+
+
+class ResurveySkip(models.TextChoices):
+    """Why an entry was not invited before the distribution decided (its own reasons are logged there)."""
+
+    NO_CUSTOMER = "no_customer", _("No known customer")
+    NO_PROGRAM = "no_program", _("No distribution rule sends this list")
+    EXPIRED = "expired", _("Waited too long")

@@ -206,3 +206,64 @@ def catch_up(
     if limit <= 0:
         raise typer.BadParameter("must be more than 0", param_hint="--limit")
     _json(do_catch_up(limit=limit).as_dict())
+
+
+@app.command("resurveys")
+def resurveys(
+    list_name: Annotated[str, typer.Option("--list", help="Only this re-survey list.")] = "",
+    status: Annotated[str, typer.Option("--status", help="pending, invited, sent or skipped.")] = "",
+    send: Annotated[
+        bool, typer.Option("--send", help="First hand the waiting entries to the distribution.")
+    ] = False,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many entries, newest first.")] = 100,
+    fmt: FormatOpt = Fmt.table,
+) -> None:
+    """The re-survey lists that rules fill: each entry with its status and the reason for it."""
+    _setup()
+    from django.utils import translation
+
+    from .actions import do_send_resurveys
+    from .choices import ResurveyStatus
+    from .models import ResurveyEntry
+
+    if status and status not in ResurveyStatus.values:
+        raise typer.BadParameter(
+            f"expected one of {', '.join(ResurveyStatus.values)}, got {status!r}", param_hint="--status"
+        )
+    if limit <= 0:
+        raise typer.BadParameter("must be more than 0", param_hint="--limit")
+    if send:
+        typer.echo(json.dumps(do_send_resurveys().as_dict()), err=True)
+    qs = ResurveyEntry.objects.select_related("unit", "customer", "decision", "invitation").order_by("-id")
+    if list_name:
+        qs = qs.filter(list_name=list_name)
+    if status:
+        qs = qs.filter(status=status)
+    with translation.override("en"):
+        rows: list[dict[str, Any]] = [
+            {
+                "id": e.pk,
+                "list": e.list_name,
+                "source": {"type": e.kind, "id": e.source_id},
+                "unit": e.unit.code,
+                "customer": e.customer.external_id if e.customer else None,
+                "status": e.status,
+                "reason": e.reason,
+                "message": e.reason_text,
+                "invitation": e.invitation_id,
+                "invitation_status": e.invitation.status if e.invitation else None,
+                "added_at": e.created_at,
+                "decided_at": e.decided_at,
+            }
+            for e in qs[:limit]
+        ]
+    if fmt == Fmt.json:
+        _json(rows)
+        return
+    for row in rows:
+        typer.echo(
+            f"{row['id']}  {row['list']}  {row['source']['type']} {row['source']['id']}  {row['unit']}  "
+            f"{row['status']}  {row['message']}"
+        )
+    if not rows:
+        typer.echo("no re-survey entries", err=True)

@@ -569,11 +569,25 @@ class TagAction(BaseModel):
 
 
 class ResurveyAction(BaseModel):
-    """Put the source's customer on a named re-survey list."""
+    """Put the source's customer on a named re-survey list; ``survey`` (a slug) is what the list
+    sends. Without it the list sends what a distribution rule for ``resurvey:<list>`` names."""
 
     model_config = Strict
     type: Literal["resurvey"]
     list: str = Field(default="default", pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    survey: str | None = None
+
+    @field_validator("survey")
+    @classmethod
+    def _survey_known(cls, v: str | None, info: ValidationInfo) -> str | None:
+        known = _ctx(info, "surveys")
+        if v is not None and known is not None and v not in known:
+            raise ValueError(
+                _("no active survey with a published version is called {slug}; known: {known}").format(
+                    slug=v, known=", ".join(sorted(known)) or "—"
+                )
+            )
+        return v
 
 
 Action = Annotated[

@@ -186,6 +186,19 @@ class ResurveyEntry(ScopedModel):
         _("status"), max_length=16, choices=ResurveyStatus.choices, default=ResurveyStatus.PENDING
     )
     created_at = models.DateTimeField(_("added"))
+    # What the periodic sender decided: the re-survey event, the decision logged by distribution
+    # and, when invited, the invitation; ``reason`` is the decision's reason code or a ResurveySkip.
+    event = models.ForeignKey(
+        "distribution.ServiceEvent", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decision = models.ForeignKey(
+        "distribution.Decision", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    invitation = models.ForeignKey(
+        "distribution.Invitation", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(_("reason"), max_length=24, blank=True, default="")
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("re-survey entry")
@@ -193,6 +206,23 @@ class ResurveyEntry(ScopedModel):
         constraints = [
             models.UniqueConstraint(fields=["list_name", "kind", "source_id"], name="rule_resurvey_once"),
         ]
+        indexes = [models.Index(fields=["status", "id"], name="rule_resurvey_pending")]
 
     def __str__(self) -> str:
         return f"{self.list_name}:{self.kind}:{self.source_id}"
+
+    @property
+    def reason_text(self) -> str:
+        """Why the entry is where it is, as a sentence in the active language ("" while waiting)."""
+        from .choices import ResurveySkip
+
+        if self.decision_id is not None:
+            return self.decision.message  # type: ignore[union-attr]
+        if self.reason == ResurveySkip.NO_PROGRAM:
+            return _(
+                "not sent: no distribution rule takes the event type resurvey:{list}; name a survey "
+                "in the rule's resurvey action"
+            ).format(list=self.list_name)
+        if self.reason in ResurveySkip.values:
+            return str(ResurveySkip(self.reason).label)
+        return self.reason

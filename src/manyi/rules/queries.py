@@ -179,7 +179,8 @@ def validation_context() -> dict[str, Any]:
     from manyi.customers.models import Tier
     from manyi.feedback.choices import FeedbackChannel
     from manyi.responses.choices import Channel
-    from manyi.surveys.models import SurveyVersion
+    from manyi.surveys.choices import SurveyStatus, VersionStatus
+    from manyi.surveys.models import Survey, SurveyVersion
 
     questions: set[str] = set()
     for qs in SurveyVersion.objects.values_list("definition", flat=True):
@@ -206,6 +207,11 @@ def validation_context() -> dict[str, Any]:
         "questions": questions,
         "sla_policies": policies,
         "users": set(get_user_model().objects.filter(is_active=True).values_list("username", flat=True)),
+        "surveys": set(
+            Survey.objects.filter(status=SurveyStatus.ACTIVE, versions__status=VersionStatus.PUBLISHED)
+            .values_list("slug", flat=True)
+            .distinct()
+        ),
     }
 
 

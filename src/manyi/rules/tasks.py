@@ -10,7 +10,7 @@ from typing import Any
 
 from django.tasks import task
 
-from .actions import do_catch_up, do_evaluate_with_neighbours
+from .actions import do_catch_up, do_evaluate_with_neighbours, do_send_resurveys
 
 
 @task()
@@ -26,4 +26,10 @@ def catch_up_rules() -> dict[str, Any]:
     return do_catch_up().as_dict()
 
 
-PERIODIC = [(catch_up_rules, 30)]
+@task()
+def send_resurveys() -> dict[str, Any]:
+    """Hand the waiting re-survey entries to the distribution and record each outcome (idempotent)."""
+    return do_send_resurveys().as_dict()
+
+
+PERIODIC = [(catch_up_rules, 30), (send_resurveys, 60)]
