@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from manyi.analytics import Filters, MetricQuery, run
+from manyi.analytics import Filters, MetricQuery, dbrollups, run
 from manyi.analytics._stats import compare_arrays, estimate_arrays, spec_for, sums
 from manyi.analytics.engines import DuckDBEngine
 from manyi.analytics.sql import Dialect, operational_dialect
@@ -187,11 +187,29 @@ def append_batch(con: Any, start_response: int, n_responses: int) -> tuple[int, 
 
 
 class PostgresEngine:
-    """Operational-shaped tables in PostgreSQL through psycopg, with the operational dialect."""
+    """Operational-shaped tables in PostgreSQL through psycopg, with the operational dialect and,
+    when ``rollups``, Manyi's rollup tables read as :class:`manyi.analytics.DatabaseEngine` reads
+    them (where they answer a query exactly and are at most half as long as the facts)."""
 
-    def __init__(self, conn: Any) -> None:
+    WORTH = 0.5
+
+    def __init__(self, conn: Any, *, rollups: bool = False) -> None:
         self.conn = conn
-        self.dialect: Dialect = operational_dialect("postgresql", lambda dt: dt)
+        self.rollups = rollups
+        self.dialect: Dialect = operational_dialect(
+            "postgresql", lambda dt: dt, rollups=dbrollups.TABLES.rollups if rollups else None
+        )
+        t = dbrollups.TABLES
+        rows = conn.execute(
+            "SELECT relname, reltuples FROM pg_class WHERE relname IN (%s, %s, %s, %s)",
+            [t.responses, t.answers, t.day, t.month],
+        ).fetchall()
+        self._sizes = {str(name): max(float(n), 0.0) for name, n in rows}
+
+    def worth(self, rollup: str) -> bool:
+        t = dbrollups.TABLES
+        facts = self._sizes.get(t.responses, 0.0) + self._sizes.get(t.answers, 0.0)
+        return self._sizes.get(t.day if rollup == "day" else t.month, 0.0) <= self.WORTH * facts
 
     def fetch(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         with self.conn.cursor() as cur:
@@ -254,6 +272,35 @@ def load_postgres(duck: Any, dbname: str, answers: int, tmp: Path) -> Any:
     conn.execute("VACUUM ANALYZE")
     log(f"postgres: indexes and ANALYZE in {time.perf_counter() - t0:.1f} s")
     return conn
+
+
+def build_postgres_rollups(conn: Any, duck: Any, answers: int) -> int:
+    """Manyi's rollup tables (the columns, key and index of ``analytics/migrations/0001``) filled
+    by :func:`manyi.analytics.dbrollups.refresh`, the code a store rebuild runs on PostgreSQL."""
+    t = dbrollups.TABLES
+    counts = ", ".join(f"c{v} integer NOT NULL" for v in dbrollups.HISTOGRAM)
+    conn.execute(
+        f"""
+        CREATE TABLE {t.questions} (question_id integer PRIMARY KEY, code varchar(96) NOT NULL UNIQUE);
+        CREATE TABLE {t.state} (fact varchar(16) PRIMARY KEY, last_id bigint NOT NULL);
+        CREATE TABLE {t.day} (id bigserial PRIMARY KEY, unit_id integer NOT NULL, day date NOT NULL,
+            survey_id integer NOT NULL, question_id integer NOT NULL, n_odd integer NOT NULL, {counts},
+            CONSTRAINT analytics_rollupday_key UNIQUE (unit_id, day, survey_id, question_id));
+        CREATE INDEX analytics_rollupday_q_day ON {t.day} (question_id, day);
+        CREATE TABLE {t.month} (id bigserial PRIMARY KEY, unit_id integer NOT NULL, month date NOT NULL,
+            question_id integer NOT NULL, n_odd integer NOT NULL, {counts},
+            CONSTRAINT analytics_rollupmonth_key UNIQUE (unit_id, month, question_id));
+        CREATE INDEX analytics_rollupmonth_q_month ON {t.month} (question_id, month);
+        """
+    )
+    responses = answers // len(QUESTIONS)
+    marks = {"responses": responses, "answers": responses * len(QUESTIONS) + len(QUESTIONS) - 1}
+    questions = [
+        (int(q), str(c)) for q, c in duck.execute("SELECT question_id, code FROM questions").fetchall()
+    ]
+    with conn.transaction(), conn.cursor() as cur:
+        keys = dbrollups.refresh(cur, marks, None, questions)
+    return keys
 
 
 def drop_postgres(dbname: str) -> None:
@@ -360,6 +407,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--threads", type=int, default=0, help="DuckDB threads (0: all cores)")
     parser.add_argument("--memory-mb", type=int, default=512, help="DuckDB memory limit while building")
+    parser.add_argument(
+        "--postgres-facts",
+        action="store_true",
+        help="also time PostgreSQL on the raw facts (slow: tens of seconds per query at 10M)",
+    )
     args = parser.parse_args(argv)
     pg_answers = args.answers if args.pg_answers is None else args.pg_answers
 
@@ -423,13 +475,23 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 pg = load_postgres(con, dbname, pg_answers, tmp)
                 out["postgres_answers"] = pg_answers
                 out["postgres_load_s"] = round(time.perf_counter() - t0, 1)
-                engine = PostgresEngine(pg)
+                t0 = time.perf_counter()
+                out["postgres_rollup_keys"] = build_postgres_rollups(pg, con, pg_answers)
+                out["postgres_build_rollups_s"] = round(time.perf_counter() - t0, 1)
+                log(f"postgres: rollups built in {out['postgres_build_rollups_s']} s")
+                facts_engine = PostgresEngine(pg)
+                engine = PostgresEngine(pg, rollups=True)
                 for name, query in QUERIES.items():
+                    if args.postgres_facts:
+                        timings[name]["postgres_facts"], _ = timed(
+                            lambda q=query: run(q, facts_engine, scope=None), 1
+                        )
                     timings[name]["postgres"], result = timed(
                         lambda q=query: run(q, engine, scope=None), max(1, args.repeat // 2)
                     )
                     timings[name]["postgres_n"] = total_n(result)
-                    log(f"postgres {name}: {timings[name]['postgres']}")
+                    timings[name]["postgres_read_from"] = list(result.sources)
+                    log(f"postgres {name}: {timings[name]['postgres']} from {result.sources}")
                 pg.close()
             except Exception as exc:  # a missing server is a skipped contender, not a failed benchmark
                 out["postgres_error"] = f"{type(exc).__name__}: {exc}".splitlines()[0]

@@ -69,12 +69,25 @@ def store_engine(path: Path | None = None, *, rollups: bool | None = None) -> It
 
 
 class DatabaseEngine:
-    """Manyi's operational tables on a Django connection (SQLite or PostgreSQL)."""
+    """Manyi's operational tables on a Django connection (SQLite or PostgreSQL).
 
-    def __init__(self, using: str = "default") -> None:
+    On PostgreSQL it reads the rollups kept by the store's sync (:mod:`manyi.analytics.dbrollups`)
+    as :class:`DuckDBEngine` reads the store's, plus the facts above their watermark in the same
+    statement, so the figures are those of the facts.
+    """
+
+    #: As :attr:`DuckDBEngine.WORTH`.
+    WORTH = 0.5
+
+    def __init__(self, using: str = "default", *, rollups: bool | None = None) -> None:
+        """``rollups``: None (default) reads the rollups where they answer a query exactly, are
+        built and are much smaller than the facts; True wherever built; False never."""
         from django.db import connections
 
+        from . import dbrollups
+
         self.connection = connections[using]
+        keeps = dbrollups.enabled(self.connection)
         from manyi.enrichment.models import EnrichedAspect, TextEnrichment
         from manyi.org.models import OrgUnit
         from manyi.responses.models import Answer, Response
@@ -87,11 +100,37 @@ class DatabaseEngine:
             answers=Answer._meta.db_table,
             texts=TextEnrichment._meta.db_table,
             aspects=EnrichedAspect._meta.db_table,
+            rollups=dbrollups.TABLES.rollups if keeps else None,
         )
+        self._auto = rollups is None
+        if not keeps or rollups is False:
+            self.rollups = False
+        else:
+            with self.connection.cursor() as cursor:
+                self.rollups = dbrollups.is_built(cursor)
+        self._sizes: dict[str, float] | None = None
 
     @property
     def dialect(self) -> Dialect:
         return self._dialect
+
+    def worth(self, rollup: str) -> bool:
+        """Whether reading the ``rollup`` (``day``/``month``) table beats the facts, by PostgreSQL's
+        row estimates (always, unless choosing automatically)."""
+        from . import dbrollups
+
+        if not self._auto:
+            return True
+        t = dbrollups.TABLES
+        if self._sizes is None:
+            with self.connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT relname, reltuples FROM pg_class WHERE relname IN (%s, %s, %s, %s)",
+                    [t.responses, t.answers, t.day, t.month],
+                )
+                self._sizes = {str(name): max(float(rows), 0.0) for name, rows in cursor.fetchall()}
+        facts = self._sizes.get(t.responses, 0.0) + self._sizes.get(t.answers, 0.0)
+        return self._sizes.get(t.day if rollup == "day" else t.month, 0.0) <= self.WORTH * facts
 
     def fetch(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         with self.connection.cursor() as cursor:

@@ -37,6 +37,8 @@ class Source:
     time: str
     question: str | None  # the question code, for answers
     aspect: str | None = None  # the aspect key, for aspect mentions
+    #: The fact's integer id, for counting only the rows above the rollups' watermark.
+    key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +55,20 @@ class Dialect:
     time_range: Callable[[str, date | None, date | None], tuple[list[str], list[Any]]]
     #: The UTC calendar day of a time column as ``YYYY-MM-DD`` text (used to copy into the store).
     day: Callable[[str], str] = str
-    #: Whether the engine has the ``rollup_day``/``rollup_month`` tables of the store.
+    #: Whether the engine has rollup tables (the store's ``rollup_day``/``rollup_month``, or the
+    #: operational database's ``analytics_rollupday``/``analytics_rollupmonth``).
     rollups: bool = False
+    #: The rollup tables: unit × day, unit × month, and the question codes their ids refer to.
+    rollup_tables: tuple[str, str, str] = ("rollup_day", "rollup_month", "questions")
+    #: Period bucket and date range of the rollups' DATE columns, where they differ from the facts'.
+    date_bucket: Callable[[Period, str], str] | None = None
+    date_range: Callable[[str, date | None, date | None], tuple[list[str], list[Any]]] | None = None
+    #: SQL for the id up to which the rollups count a fact table (``responses`` or ``answers``).
+    #: With it, a rollup statement adds the facts above that id in the same statement (one
+    #: snapshot), so the figures are as fresh as the facts. None: the rollups hold every row.
+    rollup_mark: Callable[[str], str] | None = None
+    #: The name of the 8-byte float type.
+    double: str = "DOUBLE"
     #: Enriched texts (``sentiment``, ``sentiment_score``) and the aspects found in them.
     texts: Source | None = None
     aspects: Source | None = None
@@ -139,6 +153,13 @@ def _postgres_bucket(period: Period, col: str) -> str:
     return period_code(period, part("YEAR"), part("MONTH"), part("DAY"), part("QUARTER"))
 
 
+def _postgres_date_bucket(period: Period, col: str) -> str:
+    def part(field: str) -> str:
+        return f"CAST(EXTRACT({field} FROM {col}) AS INTEGER)"
+
+    return period_code(period, part("YEAR"), part("MONTH"), part("DAY"), part("QUARTER"))
+
+
 def _sqlite_day(col: str) -> str:
     return f"substr({col}, 1, 10)"
 
@@ -173,25 +194,48 @@ def operational_dialect(
     answers: str = "responses_answer",
     texts: str = "enrichment_textenrichment",
     aspects: str = "enrichment_enrichedaspect",
+    rollups: tuple[str, str, str, str] | None = None,
 ) -> Dialect:
-    """The dialect of Manyi's own tables (``sqlite`` or ``postgresql``); ``adapt`` binds a datetime."""
+    """The dialect of Manyi's own tables (``sqlite`` or ``postgresql``); ``adapt`` binds a datetime.
+
+    ``rollups`` names PostgreSQL's rollup tables (day, month, questions, state; see
+    :mod:`manyi.analytics.models`); an engine reads them only when they are built.
+    """
     if vendor == "sqlite":
         bucket, day = _sqlite_bucket, _sqlite_day
     elif vendor == "postgresql":
         bucket, day = _postgres_bucket, _postgres_day
     else:
         raise ValueError(f"analytics runs on SQLite or PostgreSQL, not {vendor}")
+    rolled: dict[str, Any] = {}
+    if rollups is not None:
+        if vendor != "postgresql":
+            raise ValueError("the operational database keeps rollups on PostgreSQL only")
+        day_table, month_table, questions, state = rollups
+
+        def mark(fact: str) -> str:
+            return f"(SELECT last_id FROM {state} WHERE fact = '{fact}')"
+
+        rolled = {
+            "rollups": True,
+            "rollup_tables": (day_table, month_table, questions),
+            "date_bucket": _postgres_date_bucket,
+            "date_range": _day_range,
+            "rollup_mark": mark,
+            "double": "DOUBLE PRECISION",
+        }
     return Dialect(
         name=vendor,
         units=units,
         unit_id="id",
-        responses=Source(f"{responses} f", "f.unit_id", "f.survey_id", "f.submitted_at", None),
+        responses=Source(f"{responses} f", "f.unit_id", "f.survey_id", "f.submitted_at", None, key="f.id"),
         answers=Source(
             f"{answers} f JOIN {responses} r ON r.id = f.response_id",
             "r.unit_id",
             "r.survey_id",
             "r.submitted_at",
             "f.question_code",
+            key="f.id",
         ),
         bucket=bucket,
         time_range=_timestamp_range(adapt),
@@ -205,6 +249,7 @@ def operational_dialect(
             None,
             "f.aspect",
         ),
+        **rolled,
     )
 
 
@@ -332,26 +377,19 @@ def compile_query(
 
     ``scope`` is the list of unit paths the reader may see (``None``: everything, ``[]``: nothing);
     it is a required argument so that no caller can forget it. With ``rollup`` (see
-    :func:`rollup_for`) the counts are summed from the store's rollup rows instead of the facts.
+    :func:`rollup_for`) the counts are summed from the rollup rows instead of the facts; where the
+    dialect has a ``rollup_mark`` (the operational database), the facts above the mark are added in
+    the same statement.
     """
     if query.on_text:
         text_src = dialect.aspects if query.metric == "negative_share" else dialect.texts
         if text_src is None or rollup is not None:
             raise ValueError(f"{dialect.name} has no enriched texts")
-        src = text_src
-    elif rollup is None:
-        src = dialect.answers if query.on_answers else dialect.responses
+        facts = text_src
     else:
-        if not dialect.rollups:
-            raise ValueError(f"{dialect.name} has no rollups")
-        table = f"rollup_{rollup} f"
-        src = Source(
-            f"{table} JOIN questions q ON q.question_id = f.question_id" if query.on_answers else table,
-            "f.unit_id",
-            "f.survey_id" if rollup == "day" else "NULL",
-            f"f.{rollup}",
-            "q.code" if query.on_answers else None,
-        )
+        facts = dialect.answers if query.on_answers else dialect.responses
+    if rollup is not None and not dialect.rollups:
+        raise ValueError(f"{dialect.name} has no rollups")
     params: list[Any] = []
 
     # Units in scope and filter, with the roll-up ancestor when grouping by a level of the tree.
@@ -378,8 +416,60 @@ def compile_query(
     if unit_where:
         cte += " WHERE " + " AND ".join(unit_where)
     cte += ") "
+    labels = [*query.group_by, *(["period"] if query.period is not None else [])]
+    positions = ", ".join(str(i + 1) for i in range(len(labels)))
 
-    labels: list[str] = []
+    if rollup is None:
+        body, body_params = _part(query, filters, dialect, facts, None, join_units)
+        sql = body
+        params += body_params
+    else:
+        day_table, month_table, questions = dialect.rollup_tables
+        table = f"{day_table if rollup == 'day' else month_table} f"
+        rolled = Source(
+            f"{table} JOIN {questions} q ON q.question_id = f.question_id" if query.on_answers else table,
+            "f.unit_id",
+            "f.survey_id" if rollup == "day" else "NULL",
+            f"f.{rollup}",
+            "q.code" if query.on_answers else None,
+        )
+        body, body_params = _part(query, filters, dialect, rolled, rollup, join_units)
+        params += body_params
+        if dialect.rollup_mark is None or facts.key is None:
+            sql = body
+        else:
+            fresh, fresh_params = _part(query, filters, dialect, facts, None, join_units, fresh=True)
+            params += fresh_params
+            outer = [f"g{i}" for i in range(len(labels))]
+            outer += [
+                "CAST(SUM(n) AS BIGINT) AS n",
+                f"CAST(SUM(s1) AS {dialect.double}) AS s1",
+                f"CAST(SUM(s2) AS {dialect.double}) AS s2",
+                "CAST(SUM(odd) AS BIGINT) AS odd",
+            ]
+            sql = f"SELECT {', '.join(outer)} FROM ({body} UNION ALL {fresh}) t"
+            if labels:
+                sql += f" GROUP BY {positions}"
+    if join_units:
+        sql = cte + sql
+    if labels:
+        sql += f" ORDER BY {positions}"  # the runner then has nothing to sort
+    return Compiled(sql, params, tuple(labels), rollup)
+
+
+def _part(
+    query: MetricQuery,
+    filters: Filters,
+    dialect: Dialect,
+    src: Source,
+    rollup: Rollup | None,
+    join_units: bool,
+    *,
+    fresh: bool = False,
+) -> tuple[str, list[Any]]:
+    """``SELECT`` of the group labels and counts of one source, grouped, not ordered. ``fresh``:
+    only the fact rows above the rollups' mark, with ``0 AS odd`` beside the counts."""
+    params: list[Any] = []
     select: list[str] = []
     for dim in query.group_by:
         if dim == "unit":
@@ -394,10 +484,11 @@ def compile_query(
         else:  # question
             assert src.question is not None
             select.append(src.question)
-        labels.append(dim)
+    on_date = rollup is not None
+    bucket = (dialect.date_bucket if on_date else None) or dialect.bucket
+    time_range = (dialect.date_range if on_date else None) or dialect.time_range
     if query.period is not None:
-        select.append(dialect.bucket(query.period, src.time))
-        labels.append("period")
+        select.append(bucket(query.period, src.time))
 
     if rollup is None:
         score = score_column(query)
@@ -411,7 +502,10 @@ def compile_query(
     else:
         where = [] if query.on_answers else ["f.question_id = ?"]
         params += [] if query.on_answers else [HEADLINE_QUESTION_IDS[query.metric]]
-    time_where, time_params = dialect.time_range(src.time, filters.date_from, filters.date_to)
+    if fresh:
+        assert dialect.rollup_mark is not None and src.key is not None
+        where.append(f"{src.key} > {dialect.rollup_mark('answers' if query.on_answers else 'responses')}")
+    time_where, time_params = time_range(src.time, filters.date_from, filters.date_to)
     where += time_where
     params += time_params
     if filters.surveys:
@@ -425,27 +519,26 @@ def compile_query(
 
     if rollup is None:
         counts = ["COUNT(*) AS n", f"SUM({y}) AS s1", f"SUM({y2}) AS s2"]
+        if fresh:
+            counts.append("0 AS odd")
     else:
         n_sql, s1_sql, s2_sql = _histogram_sums(query)
         counts = [
             f"CAST(SUM({n_sql}) AS BIGINT) AS n",
-            f"CAST(SUM({s1_sql}) AS DOUBLE) AS s1",
-            f"CAST(SUM({s2_sql}) AS DOUBLE) AS s2",
+            f"CAST(SUM({s1_sql}) AS {dialect.double}) AS s1",
+            f"CAST(SUM({s2_sql}) AS {dialect.double}) AS s2",
             "CAST(SUM(f.n_odd) AS BIGINT) AS odd",
         ]
     columns = [*(f"{expr} AS g{i}" for i, expr in enumerate(select)), *counts]
     sql = (
-        f"{cte if join_units else ''}SELECT {', '.join(columns)} FROM {src.from_sql}"
+        f"SELECT {', '.join(columns)} FROM {src.from_sql}"
         f"{f' JOIN su ON su.unit_id = {src.unit}' if join_units else ''}"
         f"{f' WHERE {join_and(where)}' if where else ''}"
     )
-    positions = ", ".join(str(i + 1) for i in range(len(select)))
     if select:
-        sql += f" GROUP BY {positions}"
+        sql += f" GROUP BY {', '.join(str(i + 1) for i in range(len(select)))}"
     if rollup is not None:
         # A rollup row can hold only scores outside the metric's scale: such groups have no rows
         # in the raw count, so they are left out here too (unless odd scores send it to the raw).
         sql += f" HAVING SUM({_histogram_sums(query)[0]}) > 0 OR SUM(f.n_odd) > 0"
-    if select:
-        sql += f" ORDER BY {positions}"  # the runner then has nothing to sort
-    return Compiled(sql, params, tuple(labels), rollup)
+    return sql, params

@@ -166,6 +166,8 @@ class SyncReport:
     rollup_keys: int = 0
     #: Enriched texts copied (new or re-enriched).
     texts: int = 0
+    #: (unit, day) keys recomputed in the operational database's rollups (None: it keeps none).
+    database_rollup_keys: int | None = None
     seconds: float = 0.0
     path: str = ""
 
@@ -177,6 +179,7 @@ class SyncReport:
             "questions": self.questions,
             "rollup_keys": self.rollup_keys,
             "texts": self.texts,
+            "database_rollup_keys": self.database_rollup_keys,
             "seconds": round(self.seconds, 3),
         }
 
@@ -329,9 +332,15 @@ def _copy_new(
         for fact in _facts(engine.dialect.day):
             report.rows[fact.table] = _copy_fact(con, engine, fact, marks.get(fact.table, 0), say)
         report.questions = int(con.execute("SELECT count(*) FROM questions").fetchall()[0][0])
+        keys = None if full_rollups else touched_keys(con)
         report.rollup_keys = refresh_rollups(con, full=full_rollups)
         report.texts = _copy_texts(con, marks.get("text", 0), say)
         say(f"analytics: rollups: {report.rollup_keys} (unit, day) keys refreshed")
+        # The operational database's rollups, from its own facts up to the ids just copied; before
+        # the store commits, so that a failure there leaves both to the next sync.
+        report.database_rollup_keys = refresh_database_rollups(con, keys)
+        if report.database_rollup_keys is not None:
+            say(f"analytics: database rollups: {report.database_rollup_keys} (unit, day) keys refreshed")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -407,6 +416,31 @@ ROLLED_UP = ("responses", "answers")
 def start_touched(con: duckdb.DuckDBPyConnection) -> None:
     """An empty ``_touched (unit_id, day)`` temp table: appends record their keys in it."""
     con.execute("CREATE OR REPLACE TEMP TABLE _touched (unit_id INTEGER NOT NULL, day DATE NOT NULL)")
+
+
+def touched_keys(con: duckdb.DuckDBPyConnection) -> tuple[list[int], list[Any]]:
+    """The distinct (unit, day) keys in ``_touched``, as two lists."""
+    rows = con.execute("SELECT DISTINCT unit_id, day FROM _touched ORDER BY 1, 2").fetchall()
+    return [int(r[0]) for r in rows], [r[1] for r in rows]
+
+
+def refresh_database_rollups(
+    con: duckdb.DuckDBPyConnection, keys: tuple[list[int], list[Any]] | None
+) -> int | None:
+    """Recompute the operational database's rollups (PostgreSQL) of ``keys`` (all when None) up to
+    the store's watermarks; None when that database keeps none (SQLite)."""
+    from django.db import connection, transaction
+
+    from . import dbrollups
+
+    if not dbrollups.enabled(connection):
+        return None
+    marks = {str(f): int(v) for f, v in con.execute("SELECT fact, last_id FROM sync_state").fetchall()}
+    questions = [
+        (int(q), str(c)) for q, c in con.execute("SELECT question_id, code FROM questions").fetchall()
+    ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        return dbrollups.refresh(cursor, marks, keys, questions)
 
 
 def _histogram(col: str) -> str:
