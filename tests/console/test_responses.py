@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from manyi.console import responses_queries as rq
 from manyi.core.models import AuditLogEntry, BulkJob, JobStatus
 from manyi.integrations.exporting.tasks import export_task
+from manyi.responses.choices import Channel
 from manyi.responses.models import Response
 
 from .conftest import A_MARK, C_SECRET, SUBMITTED, World, login, submit
@@ -243,3 +245,83 @@ def test_case_and_feedback_exports_do_not_name_a_visiting_customer_of_another_st
         assert A_MARK in text or "visiting complaint" in text, kind
     admin_text = "".join(csv_chunks("cases", user=org.admin))
     assert C_SECRET in admin_text  # the company admin may see store C's customer
+
+
+def _walk(client: Any, first_url: str) -> tuple[list[list[int]], str]:
+    """Every page from ``first_url`` by the Next links; the pages' ids and the last page's body."""
+    body = client.get(first_url).content.decode()
+    pages = [ids_on(body)]
+    while m := re.search(r'href="\?([^"]*after=[^"]*)" rel="next"', body):
+        body = client.get(
+            reverse("console:response_list") + "?" + m.group(1).replace("&amp;", "&")
+        ).content.decode()
+        pages.append(ids_on(body))
+        assert len(pages) < 50
+    return pages, body
+
+
+def _expected_order(user: Any, sort: str) -> list[int]:
+    column, desc = sort.lstrip("-"), sort.startswith("-")
+    rows = list(Response.objects.visible_to(user).select_related("unit", "survey"))
+    rows.sort(key=lambda r: (-r.submitted_at.timestamp(), -r.pk))  # newest first inside a group
+    if column in ("unit", "survey"):
+        rows.sort(
+            key=lambda r: (getattr(r, column).display_name("en").casefold(), getattr(r, column).pk),
+            reverse=desc,
+        )
+    elif column == "channel":
+        with translation.override("en"):
+            labels = {v: str(label).casefold() for v, label in Channel.choices}
+        rows.sort(key=lambda r: labels[r.channel], reverse=desc)
+    else:
+        present = [r for r in rows if getattr(r, column) is not None]
+        present.sort(key=lambda r: getattr(r, column), reverse=desc)
+        rows = present + [r for r in rows if getattr(r, column) is None]
+    return [r.pk for r in rows]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "sort", ["nps", "-nps", "csat", "-ces", "unit", "-unit", "survey", "channel", "-language"]
+)
+def test_sorting_by_a_column_walks_every_response_once_in_that_order_and_back(
+    world: World, many: Any, sort: str
+) -> None:
+    user = world.org.admin
+    client = login(user)
+    url = reverse("console:response_list")
+    pages, body = _walk(client, f"{url}?size=25&sort={sort}")
+    assert [i for p in pages for i in p] == _expected_order(user, sort)
+    assert len(pages) >= 2
+    prev = re.search(r'href="\?([^"]*before=[^"]*)" rel="prev"', body)
+    assert prev is not None
+    back = client.get(url + "?" + prev.group(1).replace("&amp;", "&")).content.decode()
+    assert ids_on(back) == pages[-2]
+
+
+@pytest.mark.django_db
+def test_a_store_manager_sorting_by_unit_sees_only_their_store_and_a_forged_group_cursor_is_refused(
+    world: World, many: Any
+) -> None:
+    client = login(world.org.manager_a)
+    url = reverse("console:response_list")
+    pages, _body = _walk(client, f"{url}?size=25&sort=unit")
+    assert [i for p in pages for i in p] == _expected_order(world.org.manager_a, "unit")
+    other = world.org.store_c.pk
+    resp = client.get(f"{url}?size=25&sort=unit&after={other}.1700000000000000.999999")
+    body = resp.content.decode()
+    assert resp.status_code == 200
+    assert "page position" in body and C_SECRET not in body
+    assert ids_on(body) == pages[0]
+    for forged in ("nps;1.2.3", "x" * 40 + ".1.1", "5.abc.1"):
+        resp = client.get(f"{url}?sort=nps&after={forged}")
+        assert resp.status_code == 200 and "page position" in resp.content.decode()
+
+
+@pytest.mark.django_db
+def test_column_headers_link_to_sorting_by_them_and_mark_the_current_order(world: World, many: Any) -> None:
+    client = login(world.org.admin)
+    body = client.get(reverse("console:response_list") + "?sort=nps").content.decode()
+    assert 'aria-sort="ascending"' in body
+    assert "sort=-nps" in body  # the NPS header now offers the other direction
+    assert "sort=unit" in body

@@ -50,10 +50,10 @@ def _lang() -> str:
 @login_required
 @require_GET
 def response_list(request: HttpRequest) -> HttpResponse:
-    """The responses behind any number: filtered, sorted by submission time, paged by keyset."""
+    """The responses behind any number: filtered, sorted by time or a column, paged by keyset."""
     lang = _lang()
     columns = rq.chosen_columns(request.user)
-    page = rq.table_page(request.user, request.GET, columns)
+    page = rq.table_page(request.user, request.GET, columns, lang)
     tq = page.query
     filter_qs = tq.filter_params()
     ctx: dict[str, Any] = {
@@ -65,6 +65,8 @@ def response_list(request: HttpRequest) -> HttpResponse:
         "columns": columns,
         "all_columns": rq.COLUMNS,
         "page_sizes": rq.PAGE_SIZES,
+        "sort_options": rq.sort_options(),
+        "sortable": rq.SORTABLE_COLUMNS,
         "choices": choice_options(),
         "unit_options": unit_options(request.user, lang),
         "survey_options": survey_options(request.user, lang),
