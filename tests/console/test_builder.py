@@ -190,9 +190,17 @@ def test_preview_renders_the_draft_in_the_public_page_inside_a_frame_and_saves_n
 
 
 @pytest.mark.django_db
-def test_a_store_manager_reads_the_company_survey_but_may_not_build_it(org: Org) -> None:
+def test_a_store_manager_reads_the_company_survey_but_is_offered_no_builder_link_and_may_not_build_it(
+    org: Org,
+) -> None:
     client = login(org.manager_a)
-    assert client.get(reverse("console:survey_detail", args=[org.survey.pk])).status_code == 200
+    detail = client.get(reverse("console:survey_detail", args=[org.survey.pk]))
+    assert detail.status_code == 200
+    # No way into the builder is offered to a reader who may not build (and the URLs refuse).
+    body = detail.content.decode()
+    assert reverse("console:builder_edit", args=[org.survey.pk]) not in body
+    assert reverse("console:builder_distribute", args=[org.survey.pk]) not in body
+    assert client.get(reverse("console:builder_distribute", args=[org.survey.pk])).status_code == 403
     resp = client.get(reverse("console:builder_edit", args=[org.survey.pk]))
     assert resp.status_code == 403
     resp = client.post(

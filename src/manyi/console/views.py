@@ -19,6 +19,7 @@ from manyi.org.models import OrgUnit
 from manyi.surveys.models import Survey
 from manyi.surveys.queries import survey_link_url
 
+from . import builder_queries as bq
 from . import dashboard, filters, queries
 
 PAGE_SIZE = 50
@@ -77,7 +78,8 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def survey_list(request: HttpRequest) -> HttpResponse:
     surveys = Survey.objects.visible_to(request.user).select_related("unit").order_by("id")
-    return render(request, "console/survey_list.html", {"page": _page(request, surveys), "lang": _lang()})
+    ctx = {"page": _page(request, surveys), "lang": _lang(), "can_build": bq.can_build(request.user)}
+    return render(request, "console/survey_list.html", ctx)
 
 
 @login_required
@@ -93,6 +95,8 @@ def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         "links": _page(request, queries.survey_links(request.user, survey.pk)),
         "lang": lang,
+        # The builder's pages answer 403 to anybody else; the links to them are not shown either.
+        "can_edit": bq.can_edit_survey(request.user, survey),
     }
     return render(request, "console/survey_detail.html", ctx)
 
