@@ -162,3 +162,12 @@ def test_a_closed_unit_is_refused_at_once_and_a_token_bound_to_it_sees_nothing(o
     r = bound.post("/responses", response_body(org))
     assert r.status_code == 422 and r.json()["error"]["code"] == "unknown_survey"
     assert Response.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_retry_replays_the_original_also_with_debug_on(org, api, settings):
+    settings.DEBUG = True
+    first = api.post("/responses", response_body(org), **{"Idempotency-Key": "dbg"})
+    retry = api.post("/responses", response_body(org), **{"Idempotency-Key": "dbg"})
+    assert first.status_code == retry.status_code == 201 and retry["Idempotent-Replayed"] == "true"
+    assert first.content == retry.content and Response.objects.count() == 1

@@ -168,6 +168,13 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _error(request, exc.status_code, {"error": {"code": "http_error", "message": str(exc)}})
 
 
+@api.exception_handler(IdempotencyKeyTaken)
+def _key_taken(request: HttpRequest, exc: IdempotencyKeyTaken) -> HttpResponse:
+    # Not an answer: ``idempotent`` catches it around the operation and replays the stored result.
+    # (Without this, ninja would turn it into a 500 page when DEBUG is on.)
+    raise exc
+
+
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
     return _error(request, 404, {"error": {"code": "not_found", "message": _("Not found.")}})
