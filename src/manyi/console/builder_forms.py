@@ -10,7 +10,7 @@ from typing import Any
 
 from django import forms
 from django.core.validators import RegexValidator
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from manyi.org.models import OrgUnit
@@ -87,7 +87,7 @@ class SurveyCreateForm(forms.Form):
         unit_field.lang, unit_field.indent = lang, True
         template_field = self.fields["template"]
         assert isinstance(template_field, forms.ChoiceField)
-        template_field.choices = [("", _t("A blank survey"))] + [
+        template_field.choices = [("", gettext("A blank survey"))] + [
             (key, pair(bp["name"])["zh-hans" if lang == "zh-hans" else "en"])
             for key, bp in BLUEPRINTS.items()
         ]
@@ -98,7 +98,7 @@ class SurveyCreateForm(forms.Form):
         slug = self.cleaned_data["slug"]
         if Survey.objects.filter(slug=slug).exists():
             raise forms.ValidationError(
-                _t("A survey with the address name “{slug}” exists.").format(slug=slug)
+                gettext("A survey with the address name “{slug}” exists.").format(slug=slug)
             )
         return slug
 
@@ -180,7 +180,7 @@ def parse_lines(raw: str, what: str) -> tuple[list[dict[str, Any]], list[str]]:
         parts = [p.strip() for p in line.split("|")]
         if len(parts) != 3:
             errors.append(
-                _t("{what}, line {n}: write “code | 中文 | English”, got “{line}”.").format(
+                gettext("{what}, line {n}: write “code | 中文 | English”, got “{line}”.").format(
                     what=what, n=n, line=line.strip()[:80]
                 )
             )
@@ -188,14 +188,16 @@ def parse_lines(raw: str, what: str) -> tuple[list[dict[str, Any]], list[str]]:
         code, zh, en = parts
         if not CODE_RE.match(code):
             errors.append(
-                _t("{what}, line {n}: the code “{code}” must be lowercase letters, digits and _.").format(
-                    what=what, n=n, code=code[:40]
-                )
+                gettext(
+                    "{what}, line {n}: the code “{code}” must be lowercase letters, digits and _."
+                ).format(what=what, n=n, code=code[:40])
             )
             continue
         if code in seen:
             errors.append(
-                _t("{what}, line {n}: the code “{code}” is used twice.").format(what=what, n=n, code=code)
+                gettext("{what}, line {n}: the code “{code}” is used twice.").format(
+                    what=what, n=n, code=code
+                )
             )
             continue
         seen.add(code)
@@ -250,7 +252,7 @@ class QuestionForm(forms.Form):
         super().__init__(*args, **kwargs)
         show_if = self.fields["show_if_question"]
         assert isinstance(show_if, forms.ChoiceField)
-        show_if.choices = [("", _t("(always shown)"))] + [
+        show_if.choices = [("", gettext("(always shown)"))] + [
             (
                 q["code"],
                 f"{q['code']} · {pair(q.get('label'))['zh-hans' if lang == 'zh-hans' else 'en'][:40]}",
@@ -310,34 +312,36 @@ class QuestionForm(forms.Form):
         code = self.cleaned_data["code"]
         if code != self.question["code"] and code in self.taken_codes:
             raise forms.ValidationError(
-                _t("Another question already has the code “{code}”.").format(code=code)
+                gettext("Another question already has the code “{code}”.").format(code=code)
             )
         return code
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if self.has_options:
-            items, errors = parse_lines(data.get("options", ""), _t("Options"))
+            items, errors = parse_lines(data.get("options", ""), gettext("Options"))
             for e in errors:
                 self.add_error("options", e)
             if not errors and len(items) < 2:
-                self.add_error("options", _t("A choice needs at least two options."))
+                self.add_error("options", gettext("A choice needs at least two options."))
             data["option_items"] = items
         if self.has_rows:
-            items, errors = parse_lines(data.get("rows", ""), _t("Rows"))
+            items, errors = parse_lines(data.get("rows", ""), gettext("Rows"))
             for e in errors:
                 self.add_error("rows", e)
             if not errors and not items:
-                self.add_error("rows", _t("A matrix needs at least one row."))
+                self.add_error("rows", gettext("A matrix needs at least one row."))
             data["row_items"] = items
         target = data.get("show_if_question") or ""
         if target:
             raw = (data.get("show_if_value") or "").strip()
             earlier = next((q for q in self.earlier if q["code"] == target), None)
             if earlier is None:
-                self.add_error("show_if_question", _t("Display logic must refer to an earlier question."))
+                self.add_error(
+                    "show_if_question", gettext("Display logic must refer to an earlier question.")
+                )
             elif not raw:
-                self.add_error("show_if_value", _t("Say which answer shows this question."))
+                self.add_error("show_if_value", gettext("Say which answer shows this question."))
             else:
                 data["show_if"] = {
                     "question": target,
@@ -357,7 +361,7 @@ class QuestionForm(forms.Form):
             if value is None or not lo <= value <= hi:
                 self.add_error(
                     "show_if_value",
-                    _t("“{q}” is answered with a whole number from {lo} to {hi}; got “{v}”.").format(
+                    gettext("“{q}” is answered with a whole number from {lo} to {hi}; got “{v}”.").format(
                         q=earlier["code"], lo=lo, hi=hi, v=raw
                     ),
                 )
@@ -369,18 +373,18 @@ class QuestionForm(forms.Form):
             if raw not in codes:
                 self.add_error(
                     "show_if_value",
-                    _t("“{q}” has the options {codes}; got “{v}”.").format(
+                    gettext("“{q}” has the options {codes}; got “{v}”.").format(
                         q=earlier["code"], codes=", ".join(codes), v=raw
                     ),
                 )
             return raw
         if earlier["type"] == QuestionType.CONSENT:
             if raw not in ("yes", "no"):
-                self.add_error("show_if_value", _t("A consent question is answered yes or no."))
+                self.add_error("show_if_value", gettext("A consent question is answered yes or no."))
             return raw == "yes"
         self.add_error(
             "show_if_value",
-            _t("Only scored, choice and consent questions can show or hide another question."),
+            gettext("Only scored, choice and consent questions can show or hide another question."),
         )
         return raw
 
@@ -450,10 +454,16 @@ class LinkBatchForm(forms.Form):
         data = super().clean() or {}
         ids = [line.strip() for line in (data.get("customers") or "").splitlines() if line.strip()]
         if len(ids) > 10_000:
-            self.add_error("customers", _t("At most 10,000 customers per batch; got {n}.").format(n=len(ids)))
+            self.add_error(
+                "customers", gettext("At most 10,000 customers per batch; got {n}.").format(n=len(ids))
+            )
         if ids and data.get("count"):
-            self.add_error("count", _t("Give either customers or a number of anonymous links, not both."))
+            self.add_error(
+                "count", gettext("Give either customers or a number of anonymous links, not both.")
+            )
         if not ids and not data.get("count") and not self.errors:
-            self.add_error("count", _t("Give the customers' external ids or a number of anonymous links."))
+            self.add_error(
+                "count", gettext("Give the customers' external ids or a number of anonymous links.")
+            )
         data["customer_ids"] = ids
         return data
