@@ -20,8 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
-from django.utils.translation import gettext as _t
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -73,14 +72,14 @@ def countdown_text(seconds: float | None) -> str:
     d, rem = divmod(left, 24 * 60)
     h, m = divmod(rem, 60)
     if d:
-        span = _t("{d} d {h} h").format(d=d, h=h)
+        span = gettext("{d} d {h} h").format(d=d, h=h)
     elif h:
-        span = _t("{h} h {m} min").format(h=h, m=m)
+        span = gettext("{h} h {m} min").format(h=h, m=m)
     else:
-        span = _t("{m} min").format(m=m)
+        span = gettext("{m} min").format(m=m)
     if seconds < 0:
-        return _t("overdue by {span}").format(span=span)
-    return _t("{span} left").format(span=span)
+        return gettext("overdue by {span}").format(span=span)
+    return gettext("{span} left").format(span=span)
 
 
 def _visible_unit(user: Any, raw: str | None) -> OrgUnit | None:
@@ -143,15 +142,15 @@ def case_bulk_assign(request: HttpRequest) -> HttpResponse:
     User = get_user_model()
     assignee = User.objects.filter(pk=request.POST.get("assignee") or 0, is_active=True).first()
     if not ids:
-        messages.error(request, _t("Tick the cases to assign."))
+        messages.error(request, gettext("Tick the cases to assign."))
         return redirect(target)
     if assignee is None or assignee not in queries.staff_in_scope(request.user):
-        messages.error(request, _t("Choose who the cases are assigned to."))
+        messages.error(request, gettext("Choose who the cases are assigned to."))
         return redirect(target)
     done, errors = actions.do_bulk_assign(ids, assignee, actor=request.user)
     if done:
         messages.success(
-            request, _t("{n} cases assigned to {name}.").format(n=done, name=assignee.get_username())
+            request, gettext("{n} cases assigned to {name}.").format(n=done, name=assignee.get_username())
         )
     for e in errors:
         messages.error(request, e)
@@ -203,7 +202,7 @@ def _act(request: HttpRequest, case: Case) -> None:
     p = request.POST
     what = p.get("action", "")
     if not queries.can_work_case(user, case):
-        raise ValidationError(_t("Your role lets you read this case, not work on it."))
+        raise ValidationError(gettext("Your role lets you read this case, not work on it."))
     if what == "note":
         actions.do_add_note(case, p.get("body", ""), actor=user)
     elif what == "contact":
@@ -241,7 +240,7 @@ def _act(request: HttpRequest, case: Case) -> None:
     elif what == "reopen":
         actions.do_reopen(case, reason=p.get("note", ""), actor=user)
     else:
-        raise ValidationError(_t("Unknown action."))
+        raise ValidationError(gettext("Unknown action."))
 
 
 @login_required
@@ -255,7 +254,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             errors = _errors(exc)
         else:
-            messages.success(request, _t("Saved."))
+            messages.success(request, gettext("Saved."))
             return redirect("console:case_detail", pk=case.pk)
         case = _case_or_404(request, pk)
     now = timezone.now()
@@ -388,7 +387,7 @@ def _save_policy(request: HttpRequest, policy: SlaPolicy | None) -> HttpResponse
                 for m in exc.messages:
                     form.add_error(None, m)
         else:
-            messages.success(request, _t("SLA policy {name} saved.").format(name=saved.name))
+            messages.success(request, gettext("SLA policy {name} saved.").format(name=saved.name))
             return redirect("console:case_sla_list")
     status = 400 if request.method == "POST" else 200
     if request.method == "POST" and not can_edit:
@@ -422,7 +421,7 @@ def case_root_causes(request: HttpRequest) -> HttpResponse:
     errors: list[str] = []
     if request.method == "POST":
         if not can_edit:
-            errors = [_t("Only administrators and CX managers edit the root-cause taxonomy.")]
+            errors = [gettext("Only administrators and CX managers edit the root-cause taxonomy.")]
         else:
             p = request.POST
             cause = RootCause.objects.filter(pk=p.get("cause") or 0).first() if p.get("cause") else None
@@ -444,7 +443,7 @@ def case_root_causes(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 errors = _errors(exc)
             else:
-                messages.success(request, _t("Root cause {code} saved.").format(code=saved.code))
+                messages.success(request, gettext("Root cause {code} saved.").format(code=saved.code))
                 return redirect("console:case_root_causes")
     tops = list(RootCause.objects.filter(parent=None).prefetch_related("children"))
     for top in tops:
@@ -470,7 +469,7 @@ def _parse_hours_text(day: int, text: str) -> list[list[str]]:
         bits = [b.strip() for b in part.replace("–", "-").split("-")]
         if len(bits) != 2:
             raise ValidationError(
-                _t("{day}: write spans like 09:00-12:00, 13:00-18:00; got {text}.").format(
+                gettext("{day}: write spans like 09:00-12:00, 13:00-18:00; got {text}.").format(
                     day=dict(WEEKDAYS)[day], text=part
                 )
             )
@@ -498,7 +497,7 @@ def case_calendar(request: HttpRequest, unit_pk: int) -> HttpResponse:
     )
     if request.method == "POST" and request.POST.get("form") == "routing":
         if not can_edit:
-            errors = [_t("Only administrators and CX managers change how cases are assigned.")]
+            errors = [gettext("Only administrators and CX managers change how cases are assigned.")]
         else:
             p = request.POST
             team = next((t for t in teams if str(t.pk) == p.get("team")), None)
@@ -508,11 +507,11 @@ def case_calendar(request: HttpRequest, unit_pk: int) -> HttpResponse:
             except ValidationError as exc:
                 errors = _errors(exc)
             else:
-                messages.success(request, _t("Case assignment saved."))
+                messages.success(request, gettext("Case assignment saved."))
                 return redirect("console:case_calendar", unit_pk=unit.pk)
     elif request.method == "POST":
         if not can_edit:
-            errors = [_t("Only administrators and CX managers change working hours.")]
+            errors = [gettext("Only administrators and CX managers change working hours.")]
         else:
             try:
                 new_hours = {
@@ -524,7 +523,7 @@ def case_calendar(request: HttpRequest, unit_pk: int) -> HttpResponse:
             except ValidationError as exc:
                 errors = _errors(exc)
             else:
-                messages.success(request, _t("Working hours saved."))
+                messages.success(request, gettext("Working hours saved."))
                 return redirect("console:case_calendar", unit_pk=unit.pk)
     days = [
         (
