@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -335,12 +336,7 @@ class ResponseImporter:
     def write(self, records: list[ResponseRecord], *, dry_run: bool) -> Written:
         out = Written()
         records = self._resolve_customers(records, out)
-        existing: dict[str, int] = {}
-        for part in c.chunks([r.key for r in records]):
-            for sid, pk in Response.objects.filter(
-                submission_id__in=[uuid.UUID(hex=k) for k in part]
-            ).values_list("submission_id", "id"):
-                existing[sid.hex] = pk
+        existing = self._existing([r.key for r in records])
         hidden = c.hidden_ids(Response, list(existing.values()), self.user)
         if hidden:
             # Same survey and external id as a response this user may not see: never overwrite it.
@@ -367,6 +363,23 @@ class ResponseImporter:
                 Answer.objects.filter(response_id__in=id_part).delete()
             self._insert_answers(changed, ids)
         return out
+
+    def _existing(self, keys: list[str]) -> dict[str, int]:
+        """Submission id (hex) -> response id, for the keys already stored: one query per batch."""
+        if not keys:
+            return {}
+        table = connection.ops.quote_name(Response._meta.db_table)
+        with connection.cursor() as cur:
+            if self.pg:
+                cur.execute(
+                    f"SELECT submission_id, id FROM {table} WHERE submission_id = ANY(%s::uuid[])", [keys]
+                )
+                return {sid.hex: pk for sid, pk in cur.fetchall()}
+            cur.execute(
+                f"SELECT submission_id, id FROM {table} WHERE submission_id IN (SELECT value FROM json_each(%s))",
+                [json.dumps(keys)],
+            )
+            return dict(cur.fetchall())
 
     def _resolve_customers(self, records: list[ResponseRecord], out: Written) -> list[ResponseRecord]:
         wanted = sorted({r.customer_ext for r in records if r.customer_ext})
@@ -396,25 +409,45 @@ class ResponseImporter:
         return kept
 
     def _changed(self, old: list[ResponseRecord], existing: dict[str, int]) -> list[ResponseRecord]:
+        """The records whose stored response or answers differ: two plain queries per batch."""
         ids = [existing[r.key] for r in old]
+        qn = connection.ops.quote_name
+        responses, answers = qn(Response._meta.db_table), qn(Answer._meta.db_table)
+        if self.pg:
+            among, param, when, choices = "= ANY(%s)", ids, "submitted_at", "choices::text"
+        else:
+            # The stored text of submitted_at is compared with the text this import would write.
+            among, param, when, choices = (
+                "IN (SELECT value FROM json_each(%s))",
+                json.dumps(ids),
+                "CAST(submitted_at AS TEXT)",
+                "choices",
+            )
         stored: dict[int, tuple[Any, ...]] = {}
-        answers: dict[int, set[tuple[Any, ...]]] = {i: set() for i in ids}
-        fields = ("survey_id", "version_id", "unit_id", "customer_id", "channel", "language", "submitted_at",
-                  "nps", "csat", "ces", "comment")  # fmt: skip
-        for part in c.chunks(ids):
-            for pk, *vals in Response.objects.filter(pk__in=part).values_list("id", *fields):
+        stored_answers: dict[int, set[tuple[Any, ...]]] = {i: set() for i in ids}
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT id, survey_id, version_id, unit_id, customer_id, channel, language, "
+                f"{when}, nps, csat, ces, comment FROM {responses} WHERE id {among}",
+                [param],
+            )
+            for pk, *vals in cur.fetchall():
                 stored[pk] = tuple(vals)
-            for rid, code, number, txt, choices in Answer.objects.filter(response_id__in=part).values_list(
-                "response_id", "question_code", "number", "text", "choices"
-            ):
-                answers[rid].add(
-                    (code, number, txt, json.dumps(choices, ensure_ascii=False) if choices else None)
-                )
+            cur.execute(
+                f"SELECT response_id, question_code, number, text, {choices} FROM {answers} "
+                f"WHERE response_id {among}",
+                [param],
+            )
+            for rid, code, number, txt, chosen in cur.fetchall():
+                if chosen is not None:  # the same list, however the database spaced it
+                    chosen = json.dumps(json.loads(chosen), ensure_ascii=False)
+                stored_answers[rid].add((code, number, txt, chosen))
+        when_of = self._when
         changed = []
         for r, pk in zip(old, ids, strict=True):
-            mine = (r.survey_id, r.version_id, r.unit_id, r.customer_id, r.channel, r.language, r.submitted_at,
-                    r.nps, r.csat, r.ces, r.comment)  # fmt: skip
-            if mine != stored.get(pk) or set(r.answers) != answers[pk]:
+            mine = (r.survey_id, r.version_id, r.unit_id, r.customer_id, r.channel, r.language,
+                    when_of(r.submitted_at), r.nps, r.csat, r.ces, r.comment)  # fmt: skip
+            if mine != stored.get(pk) or set(r.answers) != stored_answers[pk]:
                 changed.append(r)
         return changed
 
@@ -477,7 +510,12 @@ class ResponseImporter:
 
 
 def _insert(table: str, cols: tuple[str, ...], rows: list[tuple[Any, ...]], pg: bool) -> None:
-    """Append rows without building model instances: COPY on PostgreSQL, executemany elsewhere."""
+    """Append rows without building model instances: COPY on PostgreSQL, one statement on SQLite.
+
+    On SQLite the batch goes in as one JSON array read by ``json_each``: a single statement that
+    runs without holding Python's GIL, so the reading thread keeps checking rows meanwhile
+    (``executemany`` would take the GIL back for every row).
+    """
     if not rows:
         return
     qn = connection.ops.quote_name
@@ -487,6 +525,15 @@ def _insert(table: str, cols: tuple[str, ...], rows: list[tuple[Any, ...]], pg: 
             with cur.cursor.copy(f"COPY {qn(table)} ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
+        elif _ARROW:
+            values = ", ".join(f"value ->> {i}" for i in range(len(cols)))
+            cur.execute(
+                f"INSERT INTO {qn(table)} ({names}) SELECT {values} FROM json_each(%s)",
+                [json.dumps(rows, ensure_ascii=False)],
+            )
         else:
             marks = ", ".join(["%s"] * len(cols))
             cur.executemany(f"INSERT INTO {qn(table)} ({names}) VALUES ({marks})", rows)
+
+
+_ARROW = sqlite3.sqlite_version_info >= (3, 38)  # the ->> operator
