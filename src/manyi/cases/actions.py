@@ -76,31 +76,29 @@ def notify_people(
     assignment) is written whatever happens here: notifying is the notifications app's job, and its
     delivery log records failures.
     """
-    people = [p for p in recipients if p is not None]
+    return notify_people_many([(event, recipients, subject, body, context)], case=case)
+
+
+def notify_people_many(
+    items: Sequence[tuple[str, Sequence[Any], str, str, dict[str, Any]]], *, case: Case
+) -> bool:
+    """``notify_people`` for several events of one case at once: (event, recipients, subject, body,
+    context) each, written together (opening a case tells "opened" and "assigned" in one go)."""
     try:
-        from manyi.notifications.actions import notify
+        from manyi.notifications.actions import Message, notify_many
     except ImportError:
-        log.warning("cases: notifications app has no notify(); %s for case %s not sent", event, case.pk)
+        log.warning("cases: notifications app has no notify(); %s for case %s not sent", items, case.pk)
         return False
+    base = {"case_id": case.pk, "status": case.status, "priority": case.priority, "url": case_url(case)}
+    messages = [
+        Message(event, [p for p in recipients if p is not None], subject, body, {**base, **context})
+        for event, recipients, subject, body, context in items
+    ]
     try:
         with transaction.atomic():  # a savepoint: a notifier's failure never undoes the case change
-            notify(
-                event,
-                recipients=people,
-                subject=subject,
-                body=body,
-                context={
-                    "case_id": case.pk,
-                    "status": case.status,
-                    "priority": case.priority,
-                    "url": case_url(case),
-                    **context,
-                },
-                unit=case.unit,
-                case=case,
-            )
+            notify_many(messages, unit=case.unit, case=case)
     except Exception:
-        log.exception("cases: notify(%s) failed for case %s", event, case.pk)
+        log.exception("cases: notify(%s) failed for case %s", [m.event for m in messages], case.pk)
         return False
     return True
 
@@ -291,24 +289,27 @@ def _create_case(
             )
         )
     CaseEvent.objects.bulk_create(events)
-    notify_people(
-        "case.opened",
-        recipients=[],
-        subject=_("Case {id} opened: {title}").format(id=case.pk, title=case.title),
-        body=case.title,
-        context={"source": case.source, "rule_version_id": case.rule_version_id},
-        case=case,
-    )
+    told: list[tuple[str, Sequence[Any], str, str, dict[str, Any]]] = [
+        (
+            "case.opened",
+            [],
+            _("Case {id} opened: {title}").format(id=case.pk, title=case.title),
+            case.title,
+            {"source": case.source, "rule_version_id": case.rule_version_id},
+        )
+    ]
     if assignee is not None:
         subject = _("Case {id} is yours: {title}").format(id=case.pk, title=case.title)
-        notify_people(
-            "case.assigned",
-            recipients=[assignee],
-            subject=subject,
-            body=f"{subject}\n{case_url(case)}",
-            context={"how": how, "assignee": assignee.get_username()},
-            case=case,
+        told.append(
+            (
+                "case.assigned",
+                [assignee],
+                subject,
+                f"{subject}\n{case_url(case)}",
+                {"how": how, "assignee": assignee.get_username()},
+            )
         )
+    notify_people_many(told, case=case)
     return case
 
 

@@ -30,7 +30,7 @@ from manyi.org.models import OrgUnit
 from . import delivery, transport
 from .choices import DUE_STATUSES, AttemptOutcome, Channel, DeliveryStatus, EndpointKind, EventType
 from .models import DeliveryAttempt, Endpoint, Event, Notification
-from .queries import matching_endpoints
+from .queries import active_endpoints
 from .retry import retry_delay
 
 if TYPE_CHECKING:
@@ -48,6 +48,7 @@ __all__ = [
     "do_update_endpoint",
     "new_webhook_secret",
     "notify",
+    "notify_many",
 ]
 
 # A queued delivery task that has not run this long after it was due is queued again by the scan.
@@ -81,6 +82,17 @@ def _json_safe(context: dict[str, Any] | None) -> dict[str, Any]:
     return data
 
 
+@dataclass(frozen=True)
+class Message:
+    """One event to tell: what ``notify`` takes, for ``notify_many`` to record several at once."""
+
+    event: str
+    recipients: list[User]
+    subject: str
+    body: str
+    context: dict[str, Any]
+
+
 def notify(
     event: str,
     *,
@@ -99,71 +111,105 @@ def notify(
     to ``event`` get a webhook or chat-bot message (``endpoints`` overrides that choice). Call it
     inside the caller's transaction: nothing is sent unless the caller's write commits.
     """
-    if event not in EventType.values:
-        raise NotificationError(
-            f"unknown notification event {event!r}; expected one of {', '.join(EventType.values)}"
-        )
+    message = Message(event, recipients, subject, body, context)
+    return notify_many([message], unit=unit, case=case, endpoints=endpoints, enqueue=enqueue)
+
+
+def notify_many(
+    messages: list[Message],
+    *,
+    unit: OrgUnit | None = None,
+    case: Any = None,
+    endpoints: list[Endpoint] | None = None,
+    enqueue: bool = True,
+) -> list[Notification]:
+    """``notify`` for several events about the same unit and case (a case opened and assigned):
+    the endpoints are read once and the events and their notifications written in one INSERT each."""
+    for m in messages:
+        if m.event not in EventType.values:
+            raise NotificationError(
+                f"unknown notification event {m.event!r}; expected one of {', '.join(EventType.values)}"
+            )
+    if not messages:
+        return []
     now = timezone.now()
-    data = _json_safe(context)
+    data = [_json_safe(m.context) for m in messages]
     case_id = getattr(case, "pk", case) if case is not None else None
-    targets = matching_endpoints(unit, event) if endpoints is None else list(endpoints)
-    with transaction.atomic():
-        ev = Event.objects.create(
-            type=event,
-            unit=unit,
-            case_id=int(case_id) if case_id is not None else None,
-            subject=(subject or event)[:200],
-            body=body or "",
-            context=data,
-            created_at=now,
+    candidates = active_endpoints(unit) if endpoints is None else list(endpoints)
+    # All or nothing with the caller's transaction (no savepoint of its own: callers that must
+    # survive a failure here, like cases.notify_people, hold one); outside one, its own transaction.
+    with transaction.atomic(savepoint=False):
+        events = Event.objects.bulk_create(
+            [
+                Event(
+                    type=m.event,
+                    unit=unit,
+                    case_id=int(case_id) if case_id is not None else None,
+                    subject=(m.subject or m.event)[:200],
+                    body=m.body or "",
+                    context=d,
+                    created_at=now,
+                )
+                for m, d in zip(messages, data, strict=True)
+            ]
         )
         rows: list[Notification] = []
-        seen: set[Any] = set()
-        for user in recipients:
-            if user is None or user.pk in seen:
-                continue
-            seen.add(user.pk)
-            address = (getattr(user, "email", "") or "").strip()
-            ok = bool(address) and getattr(user, "is_active", True)
-            rows.append(
-                Notification(
-                    event=ev,
-                    channel=Channel.EMAIL,
-                    recipient=user,
-                    target=address or f"({user.get_username()})",
-                    status=DeliveryStatus.PENDING if ok else DeliveryStatus.SKIPPED,
-                    last_error=""
-                    if ok
-                    else (
-                        f"{user.get_username()} has no e-mail address"
-                        if not address
-                        else f"{user.get_username()} is not active"
-                    ),
-                    next_attempt_at=now if ok else None,
-                    queued_at=now if ok and enqueue else None,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-        for ep in targets:
-            rows.append(
-                Notification(
-                    event=ev,
-                    channel=ep.kind,
-                    endpoint=ep,
-                    target=transport.mask_url(ep.url),
-                    status=DeliveryStatus.PENDING,
-                    next_attempt_at=now,
-                    queued_at=now if enqueue else None,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-        created = Notification.objects.bulk_create(rows)
+        for m, ev in zip(messages, events, strict=True):
+            targets = candidates if endpoints is not None else [e for e in candidates if e.wants(m.event)]
+            rows += _rows(ev, m.recipients, targets, now, enqueue)
+        created = Notification.objects.bulk_create(rows) if rows else []
         due = [n.pk for n in created if n.status == DeliveryStatus.PENDING]
         if enqueue and due:
             transaction.on_commit(lambda: _enqueue(due))
     return created
+
+
+def _rows(
+    ev: Event, recipients: list[User], targets: list[Endpoint], now: datetime, enqueue: bool
+) -> list[Notification]:
+    rows: list[Notification] = []
+    seen: set[Any] = set()
+    for user in recipients:
+        if user is None or user.pk in seen:
+            continue
+        seen.add(user.pk)
+        address = (getattr(user, "email", "") or "").strip()
+        ok = bool(address) and getattr(user, "is_active", True)
+        rows.append(
+            Notification(
+                event=ev,
+                channel=Channel.EMAIL,
+                recipient=user,
+                target=address or f"({user.get_username()})",
+                status=DeliveryStatus.PENDING if ok else DeliveryStatus.SKIPPED,
+                last_error=""
+                if ok
+                else (
+                    f"{user.get_username()} has no e-mail address"
+                    if not address
+                    else f"{user.get_username()} is not active"
+                ),
+                next_attempt_at=now if ok else None,
+                queued_at=now if ok and enqueue else None,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    for ep in targets:
+        rows.append(
+            Notification(
+                event=ev,
+                channel=ep.kind,
+                endpoint=ep,
+                target=transport.mask_url(ep.url),
+                status=DeliveryStatus.PENDING,
+                next_attempt_at=now,
+                queued_at=now if enqueue else None,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    return rows
 
 
 def _max_attempts(n: Notification) -> int:

@@ -49,8 +49,8 @@ def manageable_units(user: Any) -> QuerySet[OrgUnit]:
     return units.filter(cond).order_by("path")
 
 
-def matching_endpoints(unit: OrgUnit | None, event_type: str) -> list[Endpoint]:
-    """Active endpoints that receive ``event_type`` for ``unit``: those of the unit and of every unit above.
+def active_endpoints(unit: OrgUnit | None) -> list[Endpoint]:
+    """Active endpoints for ``unit``: those of the unit and of every unit above, whatever they receive.
 
     An event without a unit goes to the endpoints of the top of the organisation.
     """
@@ -59,7 +59,12 @@ def matching_endpoints(unit: OrgUnit | None, event_type: str) -> list[Endpoint]:
         qs = qs.filter(unit__parent__isnull=True)
     else:
         qs = qs.filter(unit__path__in=[unit.path, *ancestor_paths(unit.path)])
-    return [e for e in qs.order_by("id") if e.wants(event_type)]
+    return list(qs.order_by("id"))
+
+
+def matching_endpoints(unit: OrgUnit | None, event_type: str) -> list[Endpoint]:
+    """Active endpoints that receive ``event_type`` for ``unit``: those of the unit and of every unit above."""
+    return [e for e in active_endpoints(unit) if e.wants(event_type)]
 
 
 @dataclass(frozen=True)
