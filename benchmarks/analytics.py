@@ -22,8 +22,14 @@ Queries, each through :func:`manyi.analytics.run` (counts in SQL, estimates from
 - ``period_over_period_by_unit``: each store's NPS for the last 90 days against the 90 before,
   with the difference, its interval and p-value.
 
-pandas does the same computation on DataFrames already in memory (loading them is not timed):
-coded scores, ``groupby().agg`` of n, Σy and Σy², then the same ``manyi.metrics`` estimators.
+On PostgreSQL, Manyi's rollup tables (``analytics_rollupday``/``analytics_rollupmonth``) are built
+by :func:`manyi.analytics.dbrollups.refresh`, the code ``manyi analytics rebuild`` runs there (timed
+as ``postgres_build_rollups_s``), and the runner reads them as :class:`manyi.analytics.DatabaseEngine`
+does (``postgres``); ``--postgres-facts`` also times the raw facts (``postgres_facts``).
+
+pandas does the same computation on DataFrames already in memory (loading them is not timed): the
+rows whose score is on the scale (as the runner counts them), coded scores, ``groupby().agg`` of n,
+Σy and Σy², then the same ``manyi.metrics`` estimators for the same groups.
 ``append_100k_answers`` times appending 20,000 responses and their 100,000 answers to the 10M-row
 store through the store's own Arrow insert, with the refresh of the rollups of the keys they touch
 (:func:`manyi.analytics.store.append_facts`; the read from the operational database is not in it).
@@ -324,6 +330,11 @@ def _nps_y(scores: pd.Series) -> tuple[pd.Series, pd.Series]:
     return y, y.abs()
 
 
+def _valid_nps(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows whose NPS is a score of the scale (0–10), as the runner counts them."""
+    return frame[frame["nps"].between(0, 10)]
+
+
 def pandas_queries(
     resp: pd.DataFrame, ans: pd.DataFrame, region_of: np.ndarray
 ) -> dict[str, Callable[[], Any]]:
@@ -336,15 +347,16 @@ def pandas_queries(
         return s, estimate_arrays(spec, s, 0.95)
 
     def overall() -> Any:
-        y, y2 = _nps_y(resp["nps"])
+        y, y2 = _nps_y(_valid_nps(resp)["nps"])
         s = sums(np.array([len(y)]), np.array([float(y.sum())]), np.array([float(y2.sum())]))
         return s, estimate_arrays(spec, s, 0.95)
 
     def by_unit_month() -> Any:
-        day = resp["day"].dt
+        valid = _valid_nps(resp)
+        day = valid["day"].dt
         month = day.year * 100 + day.month
-        y, y2 = _nps_y(resp["nps"])
-        return figures(_agg(resp.assign(month=month), ["unit_id", "month"], y, y2))
+        y, y2 = _nps_y(valid["nps"])
+        return figures(_agg(valid.assign(month=month), ["unit_id", "month"], y, y2))
 
     def top_box() -> Any:
         sub = ans[ans["question_id"].isin([2, 4, 5]) & ans["number"].between(1, 5)]
@@ -361,7 +373,7 @@ def pandas_queries(
         day = resp["day"]
         out = []
         for lo, hi in ((RECENT.date_from, RECENT.date_to), (prev.date_from, prev.date_to)):
-            part = resp[(day >= pd.Timestamp(lo)) & (day <= pd.Timestamp(hi))]
+            part = _valid_nps(resp[(day >= pd.Timestamp(lo)) & (day <= pd.Timestamp(hi))])
             y, y2 = _nps_y(part["nps"])
             out.append(_agg(part, ["unit_id"], y, y2))
         index = out[0].index.union(out[1].index)

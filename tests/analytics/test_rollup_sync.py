@@ -39,6 +39,20 @@ def rollup_total(path: Path, metric_id: int) -> int:
         con.close()
 
 
+def total_rows(path: Path) -> list[tuple[Any, ...]]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute("SELECT * FROM rollup_total ORDER BY month, question_id").fetchall()
+    finally:
+        con.close()
+
+
+def rebuilt_total_rows(path: Path, tmp_path: Path) -> list[tuple[Any, ...]]:
+    fresh = tmp_path / "rebuilt.duckdb"
+    store.rebuild(fresh)
+    return total_rows(fresh)
+
+
 def test_sync_recomputes_only_the_unit_days_it_touched(org: Any, tmp_path: Path) -> None:
     path = tmp_path / "rollups.duckdb"
     submit(org.link_a, 10)
@@ -51,6 +65,7 @@ def test_sync_recomputes_only_the_unit_days_it_touched(org: Any, tmp_path: Path)
     assert second.rollup_keys == 1  # only store a, today
     assert store.sync(path).rollup_keys == 0
     assert rollup_total(path, -1) == 4
+    assert total_rows(path) == rebuilt_total_rows(path, tmp_path)
     with store_engine(path, rollups=True) as rolled, store_engine(path, rollups=False) as raw:
         query = MetricQuery("nps", group_by=("unit",))
         assert_same_counts(run(query, rolled, scope=None), run(query, raw, scope=None))
@@ -104,6 +119,7 @@ def test_a_store_written_before_rollups_existed_gets_them_on_the_next_sync(org: 
     con = duckdb.connect(str(path))
     con.execute("DROP TABLE rollup_day")
     con.execute("DROP TABLE rollup_month")
+    con.execute("DROP TABLE rollup_total")
     con.execute("DELETE FROM sync_state WHERE fact = 'rollups'")
     con.close()
     with store_engine(path) as old:
@@ -113,5 +129,5 @@ def test_a_store_written_before_rollups_existed_gets_them_on_the_next_sync(org: 
     assert report.rows["responses"] == 0 and report.rollup_keys == 2
     with store_engine(path, rollups=True) as new:
         result = run(MetricQuery("nps"), new, scope=None)
-    assert result.sources == ("rollup_month",)
+    assert result.sources == ("rollup_total",)
     assert result.rows[0].estimate.n == 2

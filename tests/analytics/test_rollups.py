@@ -71,6 +71,43 @@ def test_whole_months_read_the_month_rollup_and_other_ranges_the_day_rollup() ->
     assert rollup_for(wide, Filters(), DUCKDB) is None
 
 
+def test_only_an_unscoped_query_without_units_reads_the_company_wide_rollup() -> None:
+    everything: list[str] | None = None
+    assert rollup_for(MetricQuery("nps"), Filters(), DUCKDB, scope=everything) == "total"
+    by_month = MetricQuery("top_box", group_by=("question",), period="month")
+    assert rollup_for(by_month, Filters(), DUCKDB, scope=everything) == "total"
+    assert rollup_for(MetricQuery("nps"), Filters(), DUCKDB, scope=["/1/"]) == "month"
+    assert (
+        rollup_for(MetricQuery("nps", group_by=("region",)), Filters(), DUCKDB, scope=everything) == "month"
+    )
+    assert rollup_for(MetricQuery("nps", group_by=("unit",)), Filters(), DUCKDB, scope=everything) == "month"
+    in_subtree = Filters(units=("/1/2/",))
+    assert rollup_for(MetricQuery("nps", filters=in_subtree), in_subtree, DUCKDB, scope=everything) == "month"
+    assert rollup_for(MetricQuery("nps", filters=MID_OCTOBER), MID_OCTOBER, DUCKDB, scope=everything) == "day"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        MetricQuery("nps"),
+        MetricQuery("csat", period="month"),
+        MetricQuery("ces", filters=OCTOBER, compare_previous=True),
+        MetricQuery("top_box", group_by=("question",), period="quarter"),
+        MetricQuery("mean", filters=OCTOBER, group_by=("question",), scale_max=5),
+    ],
+    ids=_id,
+)
+def test_the_company_wide_rollup_gives_exactly_the_figures_of_the_facts(
+    demo_store: Path, query: MetricQuery
+) -> None:
+    with store_engine(demo_store, rollups=True) as rolled, store_engine(demo_store, rollups=False) as raw:
+        from_total = run(query, rolled, scope=None)
+        from_facts = run(query, raw, scope=None)
+    if not query.on_answers:  # (a compared range that is not whole months reads the day rollup)
+        assert from_total.sources[0] == "rollup_total"
+    assert_same_counts(from_total, from_facts)
+
+
 def test_scoped_rollup_queries_stay_inside_the_readers_subtree(demo_store: Path) -> None:
     with store_engine(demo_store, rollups=True) as rolled, store_engine(demo_store, rollups=False) as raw:
         scope = [
@@ -88,5 +125,5 @@ def test_by_default_a_rollup_is_read_only_when_it_is_much_smaller_than_the_facts
     with store_engine(demo_store) as auto:
         rows = dict(auto.con.execute("SELECT table_name, estimated_size FROM duckdb_tables()").fetchall())
         result = run(MetricQuery("nps"), auto, scope=None)
-    smaller = rows["rollup_month"] <= auto.WORTH * (rows["responses"] + rows["answers"])
-    assert result.sources == (("rollup_month",) if smaller else ("facts",))
+    smaller = rows["rollup_total"] <= auto.WORTH * (rows["responses"] + rows["answers"])
+    assert result.sources == (("rollup_total",) if smaller else ("facts",))

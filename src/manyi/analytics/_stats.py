@@ -62,7 +62,7 @@ def sums(n: npt.NDArray[np.int64], s1: npt.NDArray[np.float64], s2: npt.NDArray[
     w = n.astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         ssd = np.where(n > 0, np.maximum(s2 - s1 * s1 / np.where(n > 0, w, 1.0), 0.0), 0.0)
-    return Sums(n, w, w.copy(), s1, ssd)
+    return Sums(n, w, w, s1, ssd)  # Σw² is Σw: one array, which ``n_eff`` recognises
 
 
 def sums_from_counts(rows: Sequence[tuple[int, float, float]]) -> Sums:

@@ -23,6 +23,8 @@ from .sql import HEADLINE_QUESTION_IDS, HISTOGRAM_HIGH, HISTOGRAM_LOW
 #: Bumped when the shape or meaning of these rollups changes: the next sync rebuilds them.
 DB_ROLLUP_VERSION = 1
 HISTOGRAM = range(HISTOGRAM_LOW, HISTOGRAM_HIGH + 1)
+#: PostgreSQL's ``work_mem`` for a full build (this transaction only).
+FULL_WORK_MEM_MB = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +147,8 @@ def refresh(
     if new:
         cursor.executemany(f"INSERT INTO {t.questions} (question_id, code) VALUES (%s, %s)", new)
     if full:
+        # One pass over every fact: room to aggregate in memory rather than in sorted runs on disk.
+        cursor.execute(f"SET LOCAL work_mem = '{int(FULL_WORK_MEM_MB)}MB'")
         cursor.execute(f"DELETE FROM {t.day}")
         cursor.execute(f"DELETE FROM {t.month}")
         cursor.execute(
@@ -152,10 +156,10 @@ def refresh(
             ids,
         )
         cursor.execute(f"INSERT INTO {t.month} ({MONTH_COLUMNS}) {_month_rows(t, keyed=False)}")
-        cursor.execute(f"SELECT count(*) FROM (SELECT DISTINCT unit_id, day FROM {t.day}) k")
-        count = int(cursor.fetchone()[0])
         cursor.execute(f"ANALYZE {t.day}")
         cursor.execute(f"ANALYZE {t.month}")
+        cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {t.day} GROUP BY unit_id, day) k")
+        count = int(cursor.fetchone()[0])
     else:
         assert keys is not None
         units, days = keys

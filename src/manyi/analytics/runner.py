@@ -7,7 +7,7 @@ Python objects only when someone asks for them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -126,7 +126,9 @@ def _counts(
     """Counts per group, from the coarsest rollup that answers the query exactly, else from the
     facts; also says which (``rollup_month``, ``rollup_day`` or ``facts``)."""
     filters = query.filters.previous() if previous else query.filters
-    rollup = rollup_for(query, filters, engine.dialect) if getattr(engine, "rollups", False) else None
+    rollup = (
+        rollup_for(query, filters, engine.dialect, scope=scope) if getattr(engine, "rollups", False) else None
+    )
     if rollup is not None and not engine.worth(rollup):  # type: ignore[attr-defined]
         rollup = None
     compiled = compile_query(query, filters, engine.dialect, scope, rollup)
@@ -147,6 +149,42 @@ def _counts(
         ),
         source,
     )
+
+
+def _counts_of_both(
+    query: MetricQuery, engine: Engine, scope: list[str] | None
+) -> tuple[tuple[str, ...], list[Counts], tuple[str, ...]] | None:
+    """A comparison's two ranges counted in one statement over both (a ``side`` column tells
+    them apart): one scan instead of two. None when the two ranges would read different sources
+    (e.g. a whole month against a part of one), which then take a statement each."""
+    now, before = query.filters, query.filters.previous()
+    use_rollups = getattr(engine, "rollups", False)
+    rollup = rollup_for(query, now, engine.dialect, scope=scope) if use_rollups else None
+    if use_rollups and rollup_for(query, before, engine.dialect, scope=scope) != rollup:
+        return None
+    if rollup is not None and not engine.worth(rollup):  # type: ignore[attr-defined]
+        rollup = None
+    both = replace(now, date_from=before.date_from)
+    compiled = compile_query(query, both, engine.dialect, scope, rollup, split_at=now.date_from)
+    width = len(compiled.labels)
+    cols = _fetch(engine, compiled)
+    if rollup is not None and _numbers(cols[width + 3]).sum() > 0:
+        compiled = compile_query(query, both, engine.dialect, scope, split_at=now.date_from)
+        cols = _fetch(engine, compiled)
+    source = f"rollup_{compiled.rollup}" if compiled.rollup else "facts"
+    side = np.asarray(np.ma.getdata(cols[0])).astype(np.int64)
+    sides = []
+    for which in (0, 1):
+        take = side == which
+        sides.append(
+            Counts(
+                keys=[np.ma.getdata(c)[take] for c in cols[1:width]],
+                n=_numbers(cols[width])[take].astype(np.int64),
+                s1=_numbers(cols[width + 1])[take],
+                s2=_numbers(cols[width + 2])[take],
+            )
+        )
+    return compiled.labels[1:], sides, (source, source)
 
 
 def _numbers(col: Any) -> npt.NDArray[np.float64]:
@@ -227,6 +265,11 @@ def run(query: MetricQuery, engine: Engine, *, scope: list[str] | None) -> Query
     Without a group or period there is always exactly one row, with ``n = 0`` and no value when
     nothing matches.
     """
+    if query.compare_previous and query.filters.date_from is not None:
+        counted = _counts_of_both(query, engine, scope)
+        if counted is not None:
+            labels, sides_of_both, sources_of_both = counted
+            return result_from_sides(query, engine.dialect.name, labels, sides_of_both, sources_of_both)
     labels, current, source = _counts(query, engine, scope, previous=False)
     sides = [current]
     sources = [source]

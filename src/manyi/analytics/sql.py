@@ -12,15 +12,16 @@ path prefix), so the fact table is only ever joined on an integer unit id.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from .query import HEADLINE, KIND_DIMENSIONS, Filters, MetricQuery, Period
 
-#: Which rollup of the store a statement reads: unit × day or unit × month (× survey × question).
-Rollup = Literal["day", "month"]
+#: Which rollup a statement reads: unit × day (× survey × question), unit × month (× question),
+#: or month × question over every unit (the store's company-wide ``rollup_total``).
+Rollup = Literal["day", "month", "total"]
 #: The scores the rollups count one by one (``c0`` … ``c10``).
 HISTOGRAM_LOW, HISTOGRAM_HIGH = 0, 10
 #: Headline scores in the rollups, under question ids no row of the questions table can have.
@@ -69,6 +70,8 @@ class Dialect:
     rollup_mark: Callable[[str], str] | None = None
     #: The name of the 8-byte float type.
     double: str = "DOUBLE"
+    #: The month × question rollup over every unit, if the engine keeps one.
+    total_rollup: str | None = None
     #: Enriched texts (``sentiment``, ``sentiment_score``) and the aspects found in them.
     texts: Source | None = None
     aspects: Source | None = None
@@ -129,6 +132,7 @@ DUCKDB = Dialect(
     bucket=_duckdb_bucket,
     time_range=_day_range,
     rollups=True,
+    total_rollup="rollup_total",
     texts=Source("text_facts f", "f.unit_id", "f.survey_id", "f.day", None),
     aspects=Source("aspect_facts f", "f.unit_id", "f.survey_id", "f.day", None, "f.aspect"),
 )
@@ -319,11 +323,16 @@ def _month_aligned(filters: Filters) -> bool:
     return (start is None or start.day == 1) and (end is None or (end + timedelta(days=1)).day == 1)
 
 
-def rollup_for(query: MetricQuery, filters: Filters, dialect: Dialect) -> Rollup | None:
-    """The coarsest rollup that answers ``query`` under ``filters`` exactly, or None.
+def rollup_for(
+    query: MetricQuery, filters: Filters, dialect: Dialect, *, scope: Sequence[str] | None = ()
+) -> Rollup | None:
+    """The coarsest rollup that answers ``query`` under ``filters`` for a reader with ``scope``
+    exactly, or None.
 
     The rollups count integer scores 0–10, so the metric's scale must lie within it; the month
-    rollup (all surveys together) needs whole months, no daily buckets and no survey filter or group.
+    rollup (all surveys together) needs whole months, no daily buckets and no survey filter or
+    group; the company-wide ``total`` rollup, besides, no unit at all: no scope (``None``), no
+    unit filter and no grouping by unit or level (the default scope, ``()``, never reads it).
     """
     if not dialect.rollups or query.on_text:
         return None
@@ -332,6 +341,9 @@ def rollup_for(query: MetricQuery, filters: Filters, dialect: Dialect) -> Rollup
         return None
     by_survey = "survey" in query.group_by or bool(filters.surveys)  # the month rollup has no survey
     if query.period != "day" and _month_aligned(filters) and not by_survey:
+        by_unit = "unit" in query.group_by or any(d in KIND_DIMENSIONS for d in query.group_by)
+        if dialect.total_rollup is not None and scope is None and not filters.units and not by_unit:
+            return "total"
         return "month"
     return "day"
 
@@ -372,6 +384,8 @@ def compile_query(
     dialect: Dialect,
     scope: list[str] | None,
     rollup: Rollup | None = None,
+    *,
+    split_at: date | None = None,
 ) -> Compiled:
     """The counting statement for ``query`` under ``filters``, restricted to ``scope``.
 
@@ -379,7 +393,8 @@ def compile_query(
     it is a required argument so that no caller can forget it. With ``rollup`` (see
     :func:`rollup_for`) the counts are summed from the rollup rows instead of the facts; where the
     dialect has a ``rollup_mark`` (the operational database), the facts above the mark are added in
-    the same statement.
+    the same statement. With ``split_at`` (a comparison of two adjacent ranges in one statement),
+    the first column, labelled ``side``, is 0 for the days from ``split_at`` on and 1 before it.
     """
     if query.on_text:
         text_src = dialect.aspects if query.metric == "negative_share" else dialect.texts
@@ -416,29 +431,37 @@ def compile_query(
     if unit_where:
         cte += " WHERE " + " AND ".join(unit_where)
     cte += ") "
-    labels = [*query.group_by, *(["period"] if query.period is not None else [])]
+    labels = [
+        *(["side"] if split_at is not None else []),
+        *query.group_by,
+        *(["period"] if query.period is not None else []),
+    ]
     positions = ", ".join(str(i + 1) for i in range(len(labels)))
 
     if rollup is None:
-        body, body_params = _part(query, filters, dialect, facts, None, join_units)
+        body, body_params = _part(query, filters, dialect, facts, None, join_units, split_at=split_at)
         sql = body
         params += body_params
     else:
         day_table, month_table, questions = dialect.rollup_tables
-        table = f"{day_table if rollup == 'day' else month_table} f"
+        if rollup == "total" and (dialect.total_rollup is None or join_units):
+            raise ValueError("the total rollup has no units: it answers only unscoped, unit-free queries")
+        table = {"day": day_table, "month": month_table, "total": str(dialect.total_rollup)}[rollup] + " f"
         rolled = Source(
             f"{table} JOIN {questions} q ON q.question_id = f.question_id" if query.on_answers else table,
-            "f.unit_id",
+            "NULL" if rollup == "total" else "f.unit_id",
             "f.survey_id" if rollup == "day" else "NULL",
-            f"f.{rollup}",
+            "f.day" if rollup == "day" else "f.month",
             "q.code" if query.on_answers else None,
         )
-        body, body_params = _part(query, filters, dialect, rolled, rollup, join_units)
+        body, body_params = _part(query, filters, dialect, rolled, rollup, join_units, split_at=split_at)
         params += body_params
         if dialect.rollup_mark is None or facts.key is None:
             sql = body
         else:
-            fresh, fresh_params = _part(query, filters, dialect, facts, None, join_units, fresh=True)
+            fresh, fresh_params = _part(
+                query, filters, dialect, facts, None, join_units, fresh=True, split_at=split_at
+            )
             params += fresh_params
             outer = [f"g{i}" for i in range(len(labels))]
             outer += [
@@ -466,11 +489,20 @@ def _part(
     join_units: bool,
     *,
     fresh: bool = False,
+    split_at: date | None = None,
 ) -> tuple[str, list[Any]]:
     """``SELECT`` of the group labels and counts of one source, grouped, not ordered. ``fresh``:
-    only the fact rows above the rollups' mark, with ``0 AS odd`` beside the counts."""
+    only the fact rows above the rollups' mark, with ``0 AS odd`` beside the counts; ``split_at``:
+    a first column ``side``, 0 from that day on and 1 before."""
     params: list[Any] = []
     select: list[str] = []
+    on_date = rollup is not None
+    bucket = (dialect.date_bucket if on_date else None) or dialect.bucket
+    time_range = (dialect.date_range if on_date else None) or dialect.time_range
+    if split_at is not None:
+        (since,), since_params = time_range(src.time, split_at, None)
+        select.append(f"(CASE WHEN {since} THEN 0 ELSE 1 END)")
+        params += since_params
     for dim in query.group_by:
         if dim == "unit":
             select.append("su.unit_id" if join_units else src.unit)
@@ -484,9 +516,6 @@ def _part(
         else:  # question
             assert src.question is not None
             select.append(src.question)
-    on_date = rollup is not None
-    bucket = (dialect.date_bucket if on_date else None) or dialect.bucket
-    time_range = (dialect.date_range if on_date else None) or dialect.time_range
     if query.period is not None:
         select.append(bucket(query.period, src.time))
 
@@ -517,10 +546,16 @@ def _part(
         where.append(f"{src.question} IN ({', '.join('?' for _ in filters.questions)})")
         params += list(filters.questions)
 
+    one_row = rollup is not None and _one_row_per_group(query, rollup)
     if rollup is None:
         counts = ["COUNT(*) AS n", f"SUM({y}) AS s1", f"SUM({y2}) AS s2"]
         if fresh:
             counts.append("0 AS odd")
+    elif one_row:
+        # Each group is one rollup row: its counts are read, not summed.
+        n_sql, s1_sql, s2_sql = _histogram_sums(query)
+        counts = [f"{n_sql} AS n", f"{s1_sql} AS s1", f"{s2_sql} AS s2", "f.n_odd AS odd"]
+        where.append(f"({n_sql} > 0 OR f.n_odd > 0)")
     else:
         n_sql, s1_sql, s2_sql = _histogram_sums(query)
         counts = [
@@ -535,10 +570,22 @@ def _part(
         f"{f' JOIN su ON su.unit_id = {src.unit}' if join_units else ''}"
         f"{f' WHERE {join_and(where)}' if where else ''}"
     )
-    if select:
+    if select and not one_row:
         sql += f" GROUP BY {', '.join(str(i + 1) for i in range(len(select)))}"
-    if rollup is not None:
+    if rollup is not None and not one_row:
         # A rollup row can hold only scores outside the metric's scale: such groups have no rows
         # in the raw count, so they are left out here too (unless odd scores send it to the raw).
         sql += f" HAVING SUM({_histogram_sums(query)[0]}) > 0 OR SUM(f.n_odd) > 0"
     return sql, params
+
+
+def _one_row_per_group(query: MetricQuery, rollup: Rollup) -> bool:
+    """Whether the groups of ``query`` are the rollup's own keys (unit × month × question, or
+    unit × day × survey × question), so that each group is exactly one rollup row. A level of
+    the org tree beside the unit is a function of the unit; headline scores are one question."""
+    return (
+        "unit" in query.group_by
+        and query.period == rollup
+        and (rollup == "month" or "survey" in query.group_by)
+        and (not query.on_answers or "question" in query.group_by)
+    )

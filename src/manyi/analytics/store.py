@@ -96,12 +96,15 @@ CREATE TABLE IF NOT EXISTS rollup_month (
     unit_id INTEGER NOT NULL, month DATE NOT NULL, question_id INTEGER NOT NULL,
     n_odd INTEGER NOT NULL, {counts}
 );
+CREATE TABLE IF NOT EXISTS rollup_total (
+    month DATE NOT NULL, question_id INTEGER NOT NULL, n_odd INTEGER NOT NULL, {counts}
+);
 """.format(counts=", ".join(f"c{v} INTEGER NOT NULL" for v in range(HISTOGRAM_LOW, HISTOGRAM_HIGH + 1)))
 
 #: Scores counted one by one in the rollups (``c0`` … ``c10``).
 HISTOGRAM = range(HISTOGRAM_LOW, HISTOGRAM_HIGH + 1)
 #: Bumped when the rollups' shape or meaning changes: a sync then rebuilds them from the facts.
-ROLLUP_VERSION = 2
+ROLLUP_VERSION = 3
 
 
 def default_path() -> Path:
@@ -477,6 +480,14 @@ def _month_rows(keyed: bool) -> str:
     )
 
 
+def _total_rows(keyed: bool) -> str:
+    """``SELECT`` of company-wide month rows (every unit) from the month rows: of every month, or
+    of the months in ``_mkeys``."""
+    sums = ", ".join(f"sum(m.c{v})" for v in HISTOGRAM)
+    where = " WHERE m.month IN (SELECT DISTINCT month FROM _mkeys)" if keyed else ""
+    return f"SELECT m.month, m.question_id, sum(m.n_odd), {sums} FROM rollup_month m{where} GROUP BY 1, 2"
+
+
 def refresh_rollups(con: duckdb.DuckDBPyConnection, *, full: bool) -> int:
     """Recompute the rollups of the (unit, day) keys in ``_touched`` (every key when ``full``) from
     the raw facts, and their months from the day rows; returns how many (unit, day) keys.
@@ -487,6 +498,7 @@ def refresh_rollups(con: duckdb.DuckDBPyConnection, *, full: bool) -> int:
         # Recreated rather than emptied: a store of an older rollup version may have another shape.
         con.execute("DROP TABLE IF EXISTS rollup_day")
         con.execute("DROP TABLE IF EXISTS rollup_month")
+        con.execute("DROP TABLE IF EXISTS rollup_total")
         con.execute(SCHEMA)
         # Ordered by question, then time: a headline or question filter and a date range each
         # read a narrow run of row groups (DuckDB skips the others by their min/max).
@@ -495,6 +507,9 @@ def refresh_rollups(con: duckdb.DuckDBPyConnection, *, full: bool) -> int:
         )
         con.execute(
             f"INSERT INTO rollup_month SELECT * FROM ({_month_rows(False)}) ORDER BY question_id, month, unit_id"
+        )
+        con.execute(
+            f"INSERT INTO rollup_total SELECT * FROM ({_total_rows(False)}) ORDER BY question_id, month"
         )
         keys = int(
             con.execute("SELECT count(*) FROM (SELECT DISTINCT unit_id, day FROM rollup_day)").fetchall()[0][
@@ -523,6 +538,8 @@ def refresh_rollups(con: duckdb.DuckDBPyConnection, *, full: bool) -> int:
             month_first = first.replace(day=1)
             month_last = (last.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
             con.execute(f"INSERT INTO rollup_month {_month_rows(True)}", [month_first, month_last])
+            con.execute("DELETE FROM rollup_total WHERE month IN (SELECT DISTINCT month FROM _mkeys)")
+            con.execute(f"INSERT INTO rollup_total {_total_rows(True)}")
         con.execute("DELETE FROM _touched")
     con.execute("DELETE FROM sync_state WHERE fact = 'rollups'")
     con.execute("INSERT INTO sync_state VALUES ('rollups', ?)", [ROLLUP_VERSION])

@@ -35,6 +35,8 @@ class Sums:
 
     @property
     def n_eff(self) -> FloatArray:
+        if self.sw2 is self.sw:  # unit weights, given as one array: (Σw)²/Σw² = Σw = n
+            return self.sw.copy()
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(self.sw2 > 0, self.sw * self.sw / np.where(self.sw2 > 0, self.sw2, 1.0), 0.0)
 
