@@ -38,6 +38,8 @@ REQUIRED = ("external_id", "survey", "unit", "submitted_at")
 CHANNELS = frozenset(Channel.values)
 FUTURE_SLACK = timedelta(days=1)
 Check = Callable[[Any], tuple[float | None, str, str | None]]  # -> (number, text, choices json)
+CHANNEL_REASON = "must be one of " + ", ".join(sorted(CHANNELS))
+WHERE_MEMO = 10_000  # (survey, unit) pairs and language spellings remembered per file
 
 
 def submission_id(slug: str, external_id: str) -> uuid.UUID:
@@ -122,6 +124,25 @@ def _multi(codes: set[str]) -> Check:
     return check
 
 
+def _common_answers(code: str, check: Check) -> dict[str, tuple[str, float | None, str, str | None]]:
+    """The answer each usual spelling of a scale point or a yes/no gives, computed once per file."""
+    if check is _text:
+        return {}
+    cells: set[str] = {str(n) for n in range(0, 11)} | {f"{n}.0" for n in range(0, 11)}
+    if check is _consent:
+        cells |= (
+            c.TRUE | c.FALSE | {v.upper() for v in c.TRUE | c.FALSE} | {v.title() for v in c.TRUE | c.FALSE}
+        )
+    out = {}
+    for cell in cells:
+        try:
+            number, txt, choices = check(cell)
+        except Reject:
+            continue
+        out[cell] = (code, number, txt, choices)
+    return out
+
+
 def _text(v: Any) -> tuple[float | None, str, str | None]:
     s = c.text(v)
     if len(s) > TEXT_MAX:
@@ -144,8 +165,9 @@ class SurveyPlan:
     version_id: int
     unit_path: str
     fallback_language: str
-    # (column index, column name, answer code, check, headline kind: nps/csat/ces/comment or "")
-    columns: list[tuple[int, str, str, Check, str]]
+    # (column index, column name, answer code, check, headline kind: nps/csat/ces/comment or "",
+    #  the answer for each common cell text, looked up before the check runs)
+    columns: list[tuple[int, str, str, Check, str, dict[str, tuple[str, float | None, str, str | None]]]]
     foreign: list[tuple[int, str]]  # answer columns that are not questions of this survey
 
 
@@ -182,7 +204,11 @@ def _plan(survey: Survey, answer_columns: dict[str, int]) -> SurveyPlan:
             wanted[code] = (_text, head)
         elif qtype == QuestionType.CONSENT:
             wanted[code] = (_consent, "")
-    columns = [(i, name, name, *wanted[name]) for name, i in answer_columns.items() if name in wanted]
+    columns = [
+        (i, name, name, *wanted[name], _common_answers(name, wanted[name][0]))
+        for name, i in answer_columns.items()
+        if name in wanted
+    ]
     foreign = [(i, name) for name, i in answer_columns.items() if name not in wanted]
     return SurveyPlan(
         slug=survey.slug,
@@ -195,6 +221,9 @@ def _plan(survey: Survey, answer_columns: dict[str, int]) -> SurveyPlan:
     )
 
 
+Where = tuple["SurveyPlan | None", "c.UnitInfo | None", list[tuple[str, str, str]]]
+
+
 class ResponseImporter:
     """Checks response rows and writes them in batches."""
 
@@ -205,18 +234,15 @@ class ResponseImporter:
         self.defaults = defaults
         self.user = user
         self.idx = {name: header.index(name) for name in BASE if name in header}
+        self.base_idx = [self.idx.get(name, -1) for name in BASE]
+        self.base_defaults = [defaults.get(name, "") for name in BASE]
+        self.wheres: dict[tuple[str, str], Where] = {}
+        self.languages: dict[str, str] = {}
         self.answer_columns = {h: i for i, h in enumerate(header) if h and h not in BASE}
         self.units = c.Units(user)
         self.plans: dict[str, SurveyPlan | str] = {}
         self.latest = timezone.now() + FUTURE_SLACK
         self.pg = c.is_postgres()
-
-    def _cell(self, cells: list[Any], name: str) -> Any:
-        i = self.idx.get(name)
-        v = cells[i] if i is not None and i < len(cells) else None
-        if v is None or v == "":
-            return self.defaults.get(name, "")
-        return v
 
     def _survey(self, slug: str) -> SurveyPlan:
         plan = self.plans.get(slug)
@@ -237,36 +263,51 @@ class ResponseImporter:
             raise Reject(plan)
         return plan
 
-    def check(self, row: int, cells: list[Any]) -> ResponseRecord | list[RowError]:
-        errors: list[RowError] = []
-        cell = self._cell
-
-        def bad(column: str, value: Any, exc: Reject) -> None:
-            errors.append(RowError(row, column, c.text(value) if value is not None else "", exc.reason))
-
-        ext = c.text(cell(cells, "external_id"))
-        if not ext:
-            bad("external_id", "", Reject("is required"))
-        elif len(ext) > 128:
-            bad("external_id", ext, Reject("is longer than 128 characters"))
-        slug = c.text(cell(cells, "survey"))
+    def _where(self, slug: str, unit_code: str) -> Where:
+        """The survey plan and unit of a (survey, unit) pair, or why not: worked out once per pair."""
+        where = self.wheres.get((slug, unit_code))
+        if where is not None:
+            return where
+        problems: list[tuple[str, str, str]] = []
         plan: SurveyPlan | None = None
         try:
             plan = self._survey(slug) if slug else None
             if plan is None:
                 raise Reject("is required")
         except Reject as exc:
-            bad("survey", slug, exc)
-        unit_code = c.text(cell(cells, "unit"))
-        unit = None
+            problems.append(("survey", slug, exc.reason))
+        unit: c.UnitInfo | None = None
         try:
             unit = self.units.get(unit_code)
             if plan is not None and not unit.path.startswith(plan.unit_path):
                 unit = None
                 raise Reject(f"is not within the units of survey {plan.slug}")
         except Reject as exc:
-            bad("unit", unit_code, exc)
-        raw_when = cell(cells, "submitted_at")
+            problems.append(("unit", unit_code, exc.reason))
+        where = (plan, unit, problems)
+        if len(self.wheres) < WHERE_MEMO:  # a file of made-up codes cannot grow this without bound
+            self.wheres[(slug, unit_code)] = where
+        return where
+
+    def check(self, row: int, cells: list[Any]) -> ResponseRecord | list[RowError]:
+        errors: list[RowError] = []
+        n = len(cells)
+        # The base columns, with the mapping's defaults for empty cells (see BASE for the order).
+        base = [cells[i] if 0 <= i < n else None for i in self.base_idx]
+        for k, v in enumerate(base):
+            if v is None or v == "":
+                base[k] = self.base_defaults[k]
+        raw_ext, raw_slug, raw_unit, raw_when, raw_channel, raw_lang, raw_customer = base
+        ext = raw_ext.strip() if raw_ext.__class__ is str else c.text(raw_ext)
+        if not ext:
+            errors.append(RowError(row, "external_id", "", "is required"))
+        elif len(ext) > 128:
+            errors.append(RowError(row, "external_id", ext, "is longer than 128 characters"))
+        slug = raw_slug.strip() if raw_slug.__class__ is str else c.text(raw_slug)
+        unit_code = raw_unit.strip() if raw_unit.__class__ is str else c.text(raw_unit)
+        plan, unit, problems = self._where(slug, unit_code)
+        if problems:
+            errors.extend(RowError(row, *p) for p in problems)
         submitted: datetime | None = None
         if unit is not None:
             try:
@@ -274,40 +315,49 @@ class ResponseImporter:
                 if submitted > self.latest:
                     raise Reject("is in the future")
             except Reject as exc:
-                bad("submitted_at", raw_when, exc)
-        channel = c.text(cell(cells, "channel")).lower() or Channel.IMPORT
+                errors.append(RowError(row, "submitted_at", c.text(raw_when), exc.reason))
+        channel = c.text(raw_channel).lower() or Channel.IMPORT
         if channel not in CHANNELS:
-            bad("channel", channel, Reject("must be one of " + ", ".join(sorted(CHANNELS))))
-        lang_raw = c.text(cell(cells, "language"))
+            errors.append(RowError(row, "channel", channel, CHANNEL_REASON))
+        lang_raw = c.text(raw_lang)
         lang = ""
         if lang_raw:
-            try:
-                lang = c.language(lang_raw)
-            except Reject as exc:
-                bad("language", lang_raw, exc)
-        customer_ext = c.text(cell(cells, "customer_external_id"))
+            lang = self.languages.get(lang_raw, "")
+            if not lang:
+                try:
+                    lang = c.language(lang_raw)
+                    if len(self.languages) < WHERE_MEMO:
+                        self.languages[lang_raw] = lang
+                except Reject as exc:
+                    errors.append(RowError(row, "language", lang_raw, exc.reason))
+        customer_ext = c.text(raw_customer)
         if plan is None:
             return errors
         heads: dict[str, Any] = {}
         answers: list[tuple[str, float | None, str, str | None]] = []
-        n = len(cells)
-        for i, name, code, check, head in plan.columns:
+        append = answers.append
+        for i, name, code, check, head, common in plan.columns:
             v = cells[i] if i < n else None
             if v is None or v == "":
                 continue
-            try:
-                number, txt, choices = check(v)
-            except Reject as exc:
-                bad(name, v, exc)
-                continue
-            if txt == "" and number is None and choices is None:
-                continue  # an empty text cell
-            answers.append((code, number, txt, choices))
+            answer = common.get(v) if v.__class__ is str else None
+            if answer is None:
+                try:
+                    number, txt, choices = check(v)
+                except Reject as exc:
+                    errors.append(RowError(row, name, c.text(v), exc.reason))
+                    continue
+                if txt == "" and number is None and choices is None:
+                    continue  # an empty text cell
+                answer = (code, number, txt, choices)
+            append(answer)
             if head:
-                heads[head] = number if head != "comment" else txt
+                heads[head] = answer[1] if head != "comment" else answer[2]
         for i, name in plan.foreign:
             if i < n and cells[i] not in (None, ""):
-                bad(name, cells[i], Reject(f"is not a question of survey {plan.slug}"))
+                errors.append(
+                    RowError(row, name, c.text(cells[i]), f"is not a question of survey {plan.slug}")
+                )
         if not answers and not errors:
             errors.append(RowError(row, "", "", "has no answers"))
         if errors or unit is None or submitted is None:
@@ -413,6 +463,7 @@ class ResponseImporter:
         ids = [existing[r.key] for r in old]
         qn = connection.ops.quote_name
         responses, answers = qn(Response._meta.db_table), qn(Answer._meta.db_table)
+        param: Any
         if self.pg:
             among, param, when, choices = "= ANY(%s)", ids, "submitted_at", "choices::text"
         else:
