@@ -323,14 +323,13 @@ CNY = {
 }
 APP_WAVE_DAYS = 75  # an app release this long ago brought crashes and log-in trouble
 
-# Case workflow: statuses by age of the case, SLA hours (first response, resolution) by priority.
+# Case workflow. Each case draws how long its store takes to resolve it (log-normal, median 20 h,
+# twice that at a slipping store, never more than CASE_MAX_HOURS); its status follows from its age
+# now: resolved once that time has passed, closed when the customer confirmed a day or few later.
+# So old cases are all closed with a root cause, and the open ones are the last days' work, a few
+# of them past their deadline by hours or days.
 CASE_STATUSES = ("new", "assigned", "in_progress", "waiting", "resolved", "closed")
-STATUS_BY_AGE = (  # (younger than N days, probabilities in CASE_STATUSES order)
-    (2.0, (0.45, 0.30, 0.20, 0.05, 0.0, 0.0)),
-    (7.0, (0.05, 0.15, 0.30, 0.15, 0.25, 0.10)),
-    (30.0, (0.0, 0.02, 0.08, 0.08, 0.27, 0.55)),
-    (1e9, (0.0, 0.0, 0.02, 0.02, 0.06, 0.90)),
-)
+CASE_MAX_HOURS = 10 * 24.0
 PRIORITIES = ("low", "normal", "high", "urgent")
 CASE_ROOT_CAUSE = {  # theme -> second-level root cause of the default taxonomy
     "wait": "process-waiting",
@@ -781,6 +780,7 @@ class _Builder:
         self.start_date = today - timedelta(days=DAYS)
         self.start_epoch = int(datetime.combine(self.start_date, dtime(0), tzinfo=TZ).timestamp())
         self.end_epoch = int(datetime.combine(today, dtime(0), tzinfo=TZ).timestamp())
+        self.now_epoch = int(now.timestamp())
         self.founded = datetime.fromtimestamp(self.start_epoch, tz=UTC) - timedelta(days=90)
 
     def say(self, message: str) -> None:
@@ -1535,18 +1535,27 @@ class _Builder:
         )
         p_fb = np.where(fb["severity"][f] == 3, 3, 2)
         priority = np.concatenate([p_resp, p_fb])
-        # Status by age: old cases are closed, recent ones still open; slipping stores slower.
-        age_days = (self.end_epoch - created) / 86400.0
-        status = np.zeros(nr + nf, dtype=np.int64)
-        lo = -np.inf
-        for upper, probs in STATUS_BY_AGE:
-            m = np.flatnonzero((age_days >= lo) & (age_days < upper))
-            status[m] = rng.choice(len(CASE_STATUSES), size=len(m), p=probs)
-            lo = upper
+        # Status from age (see CASE_STATUSES): hours to resolve, then one to four days to close.
+        created = np.minimum(created, self.now_epoch - 60)
+        age_h = (self.now_epoch - created) / 3600.0
         slow = np.where(self.declining[store], 2.0, 1.0)
-        hours = np.exp(rng.normal(np.log(20.0), 0.9, nr + nf)) * slow
+        hours = np.minimum(np.exp(rng.normal(np.log(20.0), 0.9, nr + nf)) * slow, CASE_MAX_HOURS)
+        close_lag = rng.uniform(24.0, 96.0, nr + nf)
+        answer_h = hours / 4  # the first call back comes a quarter of the way in
+        u = rng.random(nr + nf)
+        status = np.select(
+            [
+                age_h >= hours + close_lag,
+                age_h >= hours,
+                age_h >= answer_h,
+                (age_h < 1.0) & (u < 0.5),
+            ],
+            [5, 4, np.where(u < 0.8, 2, 3), 0],
+            default=1,
+        ).astype(np.int64)
         done = status >= 4
-        closed = created + np.minimum(hours * 3600, np.maximum(age_days, 0) * 86400 * 0.9).astype(np.int64)
+        resolved = created + (hours * 3600).astype(np.int64)
+        closed = resolved + (close_lag * 3600).astype(np.int64)
         sla = np.array(SLA_HOURS)[priority] * 3600
         # Assignee: an agent of the store (its manager for a fifth), nobody while the case is new.
         assignee: list[int | None] = []
@@ -1571,8 +1580,7 @@ class _Builder:
         amount = np.round(rng.choice((20.0, 50.0, 88.0, 100.0, 200.0), size=nr + nf), 2)
         compensated = done & (np.array(CASE_RESOLUTIONS)[resolution] == "compensation")
         answered = status >= 2
-        answer_s = np.minimum(hours * 900, np.maximum(age_days, 0) * 86400 * 0.5)
-        first_answer = created + answer_s.astype(np.int64)
+        first_answer = created + (answer_h * 3600).astype(np.int64)
         titles: list[str] = []
         for i in range(nr + nf):
             zh, en = THEME_LABEL[THEMES[theme[i]]] if theme[i] >= 0 else ("其他", "Other")
@@ -1616,8 +1624,8 @@ class _Builder:
                 self.stamps(created + sla[:, 0]),
                 self.stamps(created + sla[:, 1]),
                 self.stamps(created),
-                _objects(np.array(self.stamps(closed), dtype=object), done),
-                _objects(np.array(self.stamps(closed), dtype=object), done),
+                _objects(np.array(self.stamps(closed), dtype=object), status == 5),
+                _objects(np.array(self.stamps(resolved), dtype=object), done),
                 _objects(np.array(self.stamps(first_answer), dtype=object), answered),
                 _objects(cause, done),
                 np.where(done, np.array(CASE_RESOLUTIONS, dtype=object)[resolution], "").tolist(),
