@@ -96,3 +96,18 @@ class RollupState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.fact}: {self.last_id}"
+
+
+class FactChange(models.Model):
+    """A response whose copy in the store (and in the rollups) is out of date: it was changed or
+    deleted after it may have been copied. Written by :func:`manyi.analytics.actions.record_changed_responses`
+    in the writer's transaction; the next sync replaces the store's rows of the response with the
+    operational database's (none when deleted), recomputes the rollups of the keys it had and has,
+    and then deletes the entries it applied."""
+
+    id = models.BigAutoField(primary_key=True)
+    response_id = models.BigIntegerField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"response {self.response_id} changed"

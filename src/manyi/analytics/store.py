@@ -171,6 +171,8 @@ class SyncReport:
     texts: int = 0
     #: (unit, day) keys recomputed in the operational database's rollups (None: it keeps none).
     database_rollup_keys: int | None = None
+    #: Responses changed or deleted in the operational database whose copies were replaced.
+    changed: int = 0
     seconds: float = 0.0
     path: str = ""
 
@@ -183,6 +185,7 @@ class SyncReport:
             "rollup_keys": self.rollup_keys,
             "texts": self.texts,
             "database_rollup_keys": self.database_rollup_keys,
+            "changed": self.changed,
             "seconds": round(self.seconds, 3),
         }
 
@@ -215,8 +218,10 @@ def rebuild(path: Path | None = None, progress: Callable[[str], None] | None = N
 def sync(path: Path | None = None, progress: Callable[[str], None] | None = None) -> SyncReport:
     """Append the operational rows not yet in the store (ids above the watermark); idempotent.
 
-    Creates the store when it does not exist. Rows changed or deleted in the operational database
-    after they were copied are only picked up by :func:`rebuild`.
+    Creates the store when it does not exist. Responses changed or deleted in the operational
+    database after they were copied are replaced (or removed) when their writer recorded them with
+    :func:`manyi.analytics.actions.record_changed_responses`; anything else changed behind the
+    store's back is picked up by :func:`rebuild`.
     """
     path = path or default_path()
     t0 = time.monotonic()
@@ -224,6 +229,8 @@ def sync(path: Path | None = None, progress: Callable[[str], None] | None = None
         marks = dict(con.execute("SELECT fact, last_id FROM sync_state").fetchall())
         # A store written before the rollups existed (or with an older shape) gets them whole.
         report = _copy_new(con, marks, progress, full_rollups=marks.get("rollups") != ROLLUP_VERSION)
+    if report.changed:
+        prune_changes(path)
     report.seconds = time.monotonic() - t0
     report.path = str(path)
     return report
@@ -334,6 +341,8 @@ def _copy_new(
         start_touched(con)
         for fact in _facts(engine.dialect.day):
             report.rows[fact.table] = _copy_fact(con, engine, fact, marks.get(fact.table, 0), say)
+        # Responses changed or deleted since they were copied: a new store has them as they are.
+        report.changed = _apply_changes(con, engine, marks.get("changes", 0), applied=bool(marks), say=say)
         report.questions = int(con.execute("SELECT count(*) FROM questions").fetchall()[0][0])
         keys = None if full_rollups else touched_keys(con)
         report.rollup_keys = refresh_rollups(con, full=full_rollups)
@@ -408,6 +417,99 @@ def _copy_fact(
     con.execute("DELETE FROM sync_state WHERE fact = ?", [fact.table])
     con.execute("INSERT INTO sync_state VALUES (?, ?)", [fact.table, top])
     return copied
+
+
+def _apply_changes(
+    con: duckdb.DuckDBPyConnection, engine: Any, mark: int, *, applied: bool, say: Callable[[str], None]
+) -> int:
+    """Replace the store's rows of the responses recorded in ``FactChange`` above ``mark`` with
+    the operational database's rows (none for a deleted response), recording the (unit, day) keys
+    they had and have in ``_touched``; returns how many responses. With ``applied`` False (a new
+    store, copied whole just now) the entries are only marked as seen."""
+    import pyarrow as pa
+
+    from .models import FactChange
+
+    top = FactChange.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    changed: list[int] = []
+    if applied and top > mark:
+        # Entries just below the mark are read again (a writer's transaction may commit late);
+        # replacing a response's rows twice is harmless.
+        since = max(mark - LATE_WINDOW, 0)
+        changed = sorted(
+            set(FactChange.objects.filter(id__gt=since, id__lte=top).values_list("response_id", flat=True))
+        )
+    facts = {f.table: f for f in _facts(engine.dialect.day)}
+    marks = dict(con.execute("SELECT fact, last_id FROM sync_state").fetchall())
+    for start in range(0, len(changed), BATCH):
+        ids = changed[start : start + BATCH]
+        con.register("_changed", pa.table({"response_id": pa.array(ids, pa.int64())}))
+        try:
+            for table in ROLLED_UP:  # the keys they had
+                con.execute(
+                    f"INSERT INTO _touched SELECT unit_id, day FROM {table}"
+                    " WHERE response_id IN (SELECT response_id FROM _changed)"
+                )
+            for table in ("answers", "responses", "feedback"):
+                con.execute(f"DELETE FROM {table} WHERE response_id IN (SELECT response_id FROM _changed)")
+        finally:
+            con.unregister("_changed")
+        marks_in = ", ".join("?" for _ in ids)
+        for table, by in (("responses", "f.id"), ("answers", "f.response_id"), ("feedback", "f.response_id")):
+            fact = facts[table]
+            # Rows above the watermark are the next sync's (they are new); the rest are re-read.
+            rows = engine.fetch(
+                f"SELECT {fact.select} FROM {fact.from_sql} WHERE {by} IN ({marks_in}){fact.where}"
+                f" AND f.id <= ? ORDER BY f.id",
+                [*ids, int(marks.get(table, 0))],
+            )
+            if rows:
+                _insert_rows(con, fact, rows)
+    con.execute("DELETE FROM sync_state WHERE fact = 'changes'")
+    con.execute("INSERT INTO sync_state VALUES ('changes', ?)", [max(top, mark)])
+    if changed:
+        say(f"analytics: {len(changed)} changed or deleted responses replaced")
+    return len(changed)
+
+
+def _insert_rows(con: duckdb.DuckDBPyConnection, fact: _Fact, rows: list[tuple[Any, ...]]) -> None:
+    """Insert rows read with ``fact.select`` (re-read, so known to be absent), recording their keys."""
+    import pyarrow as pa
+
+    columns = list(zip(*rows, strict=True))
+    con.register("_batch", pa.table({c: list(v) for c, v in zip(fact.columns, columns, strict=True)}))
+    try:
+        if fact.table in ROLLED_UP:
+            con.execute("INSERT INTO _touched SELECT DISTINCT b.unit_id, CAST(b.day AS DATE) FROM _batch b")
+        if fact.table == "answers":
+            con.execute(
+                "INSERT INTO questions SELECT (SELECT coalesce(max(question_id), 0) FROM questions)"
+                " + row_number() OVER (ORDER BY code), code FROM (SELECT DISTINCT question_code AS code"
+                " FROM _batch WHERE question_code NOT IN (SELECT code FROM questions))"
+            )
+            out = [c if c != "question_code" else "question_id" for c in fact.columns]
+            select = ", ".join(c if c != "question_code" else "q.question_id" for c in fact.columns)
+            con.execute(
+                f"INSERT INTO answers ({', '.join(out)}) SELECT {select}"
+                " FROM _batch b JOIN questions q ON q.code = b.question_code"
+            )
+        else:
+            con.execute(f"INSERT INTO {fact.table} ({', '.join(fact.columns)}) SELECT * FROM _batch")
+    finally:
+        con.unregister("_batch")
+
+
+def prune_changes(path: Path | None = None) -> int:
+    """Delete the ``FactChange`` entries the store has applied (but the last :data:`LATE_WINDOW`,
+    which a sync may read again); returns how many."""
+    from .models import FactChange
+
+    with read_connection(path) as con:
+        rows = con.execute("SELECT last_id FROM sync_state WHERE fact = 'changes'").fetchall()
+    if not rows:
+        return 0
+    deleted, _ = FactChange.objects.filter(id__lte=int(rows[0][0]) - LATE_WINDOW).delete()
+    return int(deleted)
 
 
 # --- rollups -----------------------------------------------------------------------------------------
