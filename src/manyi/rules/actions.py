@@ -284,7 +284,11 @@ def _evaluate_in_transaction(
         if not todo:
             return report
         facts = load_facts(
-            kind, todo, units=units, with_answers=any(r.definition.needs_answers() for r in rules)
+            kind,
+            todo,
+            units=units,
+            with_answers=any(r.definition.needs_answers() for r in rules),
+            with_text=any(r.definition.needs_text_analysis() for r in rules),
         )
         present = [i for i in todo if i in facts]
         report.skipped += len(todo) - len(present)

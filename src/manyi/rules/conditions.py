@@ -19,7 +19,9 @@ A condition is a group or a leaf::
 Validation takes a *context* with the values the organisation knows (unit codes, tiers, channels,
 SLA policy ids, user names), so a rule naming a store that does not exist is refused on save with
 the path to the bad value and the reason. Text conditions are evaluated on the text analysis of
-the comment (``manyi.textanalytics``), computed once per source and only when a rule reaches one.
+the comment: the reading ``manyi.enrichment`` stored for it when there is one of the current model
+version (so rules agree with the analytics), else ``manyi.textanalytics`` run once per source and
+only when a rule reaches one.
 """
 
 from __future__ import annotations
@@ -75,14 +77,60 @@ class Facts:
 _analyzer: Any = None
 
 
-def analyze_text(text: str) -> Any:
-    """The shipped text models' analysis of a comment (keywords are not needed by rules)."""
+def _text_models() -> Any:
     global _analyzer
     if _analyzer is None:
         from manyi.textanalytics import Analyzer
 
         _analyzer = Analyzer(with_keywords=False)
-    return _analyzer.analyze(text)
+    return _analyzer
+
+
+def analyze_text(text: str) -> Any:
+    """The shipped text models' analysis of a comment (keywords are not needed by rules)."""
+    return _text_models().analyze(text)
+
+
+def analysis_version() -> str:
+    """The version of the shipped text models; a stored reading of another version is not used."""
+    return str(_text_models().version)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFlag:
+    flag: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAspect:
+    aspect: str
+    sentiment: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSentiment:
+    label: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAnalysis:
+    """A reading the enrichment already stored, in the shape text conditions read: the same flags,
+    aspects and sentiment the analytics show, so a rule and a chart never disagree about a text."""
+
+    sentiment: StoredSentiment
+    flags: tuple[StoredFlag, ...] = ()
+    aspects: tuple[StoredAspect, ...] = ()
+
+    @classmethod
+    def of(
+        cls, label: str, score: float, flags: Sequence[Mapping[str, Any]], aspects: Sequence[tuple[str, str]]
+    ) -> StoredAnalysis:
+        return cls(
+            sentiment=StoredSentiment(label, float(score)),
+            flags=tuple(StoredFlag(str(f.get("flag", ""))) for f in flags or ()),
+            aspects=tuple(StoredAspect(a, s) for a, s in aspects),
+        )
 
 
 # --- schema ---------------------------------------------------------------------------------------
@@ -612,6 +660,9 @@ class RuleDefinition(BaseModel):
 
     def needs_answers(self) -> bool:
         return _uses(self.condition, "answer")
+
+    def needs_text_analysis(self) -> bool:
+        return any(_uses(self.condition, name) for name in ("text.flags", "text.aspect", "text.sentiment"))
 
     def matches(self, f: Facts) -> bool:
         return bool(self.condition.test(f))

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from manyi.org.models import OrgUnit
 
 from .choices import AppliesTo, SourceKind
-from .conditions import Facts, InvalidRule, RuleDefinition, parse_definition
+from .conditions import Facts, InvalidRule, RuleDefinition, StoredAnalysis, analysis_version, parse_definition
 from .models import EvaluationCursor, Rule, RuleVersion
 
 # --- units ----------------------------------------------------------------------------------------
@@ -54,10 +54,56 @@ def _answer_value(number: float | None, text: str, choices: Any) -> Any:
 
 
 def load_facts(
-    kind: str, ids: Sequence[int], *, units: UnitIndex, with_answers: bool = False
+    kind: str,
+    ids: Sequence[int],
+    *,
+    units: UnitIndex,
+    with_answers: bool = False,
+    with_text: bool = False,
 ) -> dict[int, Facts | None]:
     """Facts for each id that exists; None for a feedback record that is a survey comment, since
-    its response is the source rules see (so one answer never counts twice)."""
+    its response is the source rules see (so one answer never counts twice). ``with_text`` reads
+    the stored enrichment of each text, for the text conditions (see ``stored_analyses``)."""
+    out = _load_facts(kind, ids, units=units, with_answers=with_answers)
+    if with_text:
+        readings = stored_analyses(kind, [i for i, f in out.items() if f is not None and f.text])
+        for source_id, reading in readings.items():
+            facts = out.get(source_id)
+            if facts is not None:
+                facts._analysis = reading
+    return out
+
+
+def stored_analyses(kind: str, ids: Sequence[int]) -> dict[int, StoredAnalysis]:
+    """The enrichment stored for each source's text by the current text models, keyed by source id:
+    a response's comment is enriched as its survey-comment feedback record. Two queries per batch;
+    a source without a current reading is left out (its text is analysed when a rule needs it)."""
+    from manyi.enrichment.models import EnrichedAspect, TextEnrichment
+
+    if not ids:
+        return {}
+    key = "feedback__response_id" if kind == SourceKind.RESPONSE else "feedback_id"
+    rows = list(
+        TextEnrichment.objects.filter(**{f"{key}__in": ids}, model_version=analysis_version()).values_list(
+            "id", key, "sentiment", "sentiment_score", "flags"
+        )
+    )
+    if not rows:
+        return {}
+    aspects: dict[int, list[tuple[str, str]]] = {}
+    for eid, aspect, sentiment in EnrichedAspect.objects.filter(
+        enrichment_id__in=[r[0] for r in rows]
+    ).values_list("enrichment_id", "aspect", "sentiment"):
+        aspects.setdefault(eid, []).append((aspect, sentiment))
+    return {
+        source_id: StoredAnalysis.of(label, score, flags or [], aspects.get(eid, []))
+        for eid, source_id, label, score, flags in rows
+    }
+
+
+def _load_facts(
+    kind: str, ids: Sequence[int], *, units: UnitIndex, with_answers: bool = False
+) -> dict[int, Facts | None]:
     from manyi.feedback.models import FeedbackRecord
     from manyi.responses.models import Answer, Response
 
@@ -303,7 +349,13 @@ def dry_run(
         if limit and len(ids) > limit:
             ids, result.truncated = ids[:limit], True
         for part in _chunks(ids):
-            facts = load_facts(kind, part, units=units, with_answers=definition.needs_answers())
+            facts = load_facts(
+                kind,
+                part,
+                units=units,
+                with_answers=definition.needs_answers(),
+                with_text=definition.needs_text_analysis(),
+            )
             hits = [i for i in part if (f := facts.get(i)) is not None and definition.matches(f)]
             result.scanned[kind] += len(part)
             result.matched[kind] += len(hits)
