@@ -7,6 +7,7 @@ fields that change.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -130,19 +131,36 @@ def do_store_idempotency_key(
     """
     try:
         # Inside the write transaction no savepoint is needed: the whole transaction rolls back.
-        with transaction.atomic(savepoint=not inside_write):
-            IdempotencyKey.objects.create(
-                token_id=pending.token_id,
-                key=pending.key,
-                fingerprint=pending.fingerprint,
-                status_code=status,
-                body=body.decode("utf-8", errors="replace"),
-                content_type=content_type,
-                created_at=now or timezone.now(),
+        with transaction.atomic(savepoint=not inside_write), connection.cursor() as cursor:
+            cursor.execute(
+                _insert_key_sql(),
+                [
+                    pending.token_id,
+                    pending.key,
+                    pending.fingerprint,
+                    status,
+                    body.decode("utf-8", errors="replace"),
+                    content_type,
+                    connection.ops.adapt_datetimefield_value(now or timezone.now()),
+                ],
             )
     except IntegrityError as exc:
         raise IdempotencyKeyTaken(pending.key) from exc
     pending.stored = True
+
+
+@functools.cache
+def _insert_key_sql() -> str:
+    # One plain INSERT: this runs on every API write, and the ORM's insert compilation cost a third
+    # of the statement's CPU. Column names come from the model, so a rename cannot leave it behind.
+    quote = connection.ops.quote_name
+    column = {f.name: str(f.column) for f in IdempotencyKey._meta.concrete_fields}
+    columns = ", ".join(quote(column[name]) for name in _KEY_COLUMNS)
+    marks = ", ".join(["%s"] * len(_KEY_COLUMNS))
+    return f"INSERT INTO {quote(IdempotencyKey._meta.db_table)} ({columns}) VALUES ({marks})"
+
+
+_KEY_COLUMNS = ("token", "key", "fingerprint", "status_code", "body", "content_type", "created_at")
 
 
 def stored_idempotent_result(
