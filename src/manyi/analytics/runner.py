@@ -114,10 +114,23 @@ def _fetch(engine: Engine, compiled: Compiled) -> list[Any]:
     rows = engine.fetch(compiled.sql, compiled.params)
     width = len(compiled.labels) + (4 if compiled.rollup else 3)
     return (
-        [np.array(c, dtype=object) for c in zip(*rows, strict=True)]
+        [_column(c) for c in zip(*rows, strict=True)]
         if rows
         else [np.array([], dtype=object) for _ in range(width)]
     )
+
+
+def _column(values: tuple[Any, ...]) -> npt.NDArray[Any]:
+    """A column of Python values as a typed array where they are all ints (or all floats, or all
+    text), so that labels sort and sums convert without a Python object per value; else objects."""
+    kinds = {type(v) for v in values}
+    if kinds == {int}:
+        return np.array(values, dtype=np.int64)
+    if kinds <= {int, float}:
+        return np.array(values, dtype=np.float64)
+    if kinds == {str}:
+        return np.array(values, dtype=str)
+    return np.array(values, dtype=object)
 
 
 def _counts(
