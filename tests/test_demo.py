@@ -260,6 +260,25 @@ def test_cases_follow_detractors_and_serious_complaints_and_belong_to_their_stor
     assert not still_open.filter(resolution_due__lt=NOW - timedelta(days=10)).exists()
     assert not cases.filter(status="resolved", closed_at__isnull=False).exists()
     assert not cases.filter(status__in=["resolved", "closed"], resolved_at__isnull=True).exists()
+    # The rules and SLA policies that opened them are there, each case is its rule's match, and the
+    # rules have seen every loaded row: running the worker opens no case for the history.
+    from manyi.rules.actions import do_catch_up
+    from manyi.rules.models import Rule, RuleMatch
+
+    assert sorted(Rule.objects.values_list("slug", flat=True)) == [
+        "hejia-detractors",
+        "hejia-food-safety",
+        "hejia-serious-complaints",
+    ]
+    assert not cases.filter(sla_policy__isnull=True).exists()
+    assert (
+        not cases.filter(sla_policy__priority__isnull=False)
+        .exclude(sla_policy__priority=F("priority"))
+        .exists()
+    )
+    assert RuleMatch.objects.count() == cases.count()
+    before = cases.count()
+    assert do_catch_up().matches == 0 and Case.objects.count() == before
     for case in cases.exclude(assignee__isnull=True)[:300]:
         assert RoleAssignment.objects.filter(
             user=case.assignee, unit__path__startswith=case.unit.path

@@ -42,6 +42,7 @@ from manyi.org.actions import do_create_unit
 from manyi.org.choices import Role, UnitKind
 from manyi.org.models import OrgUnit, RoleAssignment
 from manyi.responses.models import Answer, Response
+from manyi.rules.models import EvaluationCursor, RuleMatch
 from manyi.surveys.actions import do_create_link, do_create_survey, do_publish
 from manyi.surveys.choices import LinkKind
 from manyi.surveys.models import Survey, SurveyLink, SurveyVersion
@@ -690,6 +691,16 @@ class _Store:
 
 
 @dataclass
+class _Loop:
+    """SLA policy ids by priority and the rule versions that opened the demo's cases."""
+
+    policies: dict[str, int]
+    detractors: Any
+    critical: Any
+    serious: Any
+
+
+@dataclass
 class _Calendar:
     volume: np.ndarray
     quality: np.ndarray
@@ -781,6 +792,7 @@ class _Builder:
         self.start_epoch = int(datetime.combine(self.start_date, dtime(0), tzinfo=TZ).timestamp())
         self.end_epoch = int(datetime.combine(today, dtime(0), tzinfo=TZ).timestamp())
         self.now_epoch = int(now.timestamp())
+        self.now = now
         self.founded = datetime.fromtimestamp(self.start_epoch, tz=UTC) - timedelta(days=90)
 
     def say(self, message: str) -> None:
@@ -1611,6 +1623,13 @@ class _Builder:
                 )
             titles.append(title[1] if english[i] else title[0])
         store_unit = np.array([s.unit.pk for s in self.stores])
+        loop = self.build_loop(company)
+        critical = np.concatenate([np.zeros(nr, dtype=bool), fb["severity"][f] == 3])
+        version = [
+            loop.detractors if i < nr else (loop.critical if critical[i] else loop.serious)
+            for i in range(nr + nf)
+        ]
+        policy = np.array([loop.policies[p] for p in PRIORITIES], dtype=np.int64)[priority]
         rows = list(
             zip(
                 np.where(company_level, company.pk, store_unit[store]).tolist(),
@@ -1630,14 +1649,135 @@ class _Builder:
                 _objects(cause, done),
                 np.where(done, np.array(CASE_RESOLUTIONS, dtype=object)[resolution], "").tolist(),
                 [str(a) if ok else None for a, ok in zip(amount.tolist(), compensated.tolist(), strict=True)],
+                [v.pk for v in version],
+                policy.tolist(),
+                sla[:, 0].tolist(),
+                sla[:, 1].tolist(),
                 strict=True,
             )
         )
         fields = ("unit", "response", "feedback", "customer", "title", "status", "priority", "assignee",
                   "first_response_due", "resolution_due", "created_at", "closed_at", "resolved_at",
-                  "first_responded_at", "root_cause", "resolution", "compensation_amount")  # fmt: skip
+                  "first_responded_at", "root_cause", "resolution", "compensation_amount",
+                  "rule_version_id", "sla_policy", "first_response_target", "resolution_target")  # fmt: skip
         self.insert(Case, fields, rows)
+        # Each case is a match of the rule that opened it, so the rule pages show their history.
+        case_ids = list(
+            Case.objects.filter(unit__path__startswith=company.path)
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+        source_ids = [*response_ids[r].tolist(), *fb_ids[f].tolist()]
+        unit_ids = np.where(company_level, company.pk, store_unit[store]).tolist()
+        matched = self.stamps(created)
+        self.insert(
+            RuleMatch,
+            ("rule", "version", "kind", "source_id", "unit", "matched_at", "outcome"),
+            [
+                (
+                    version[i].rule_id,
+                    version[i].pk,
+                    "response" if i < nr else "feedback",
+                    source_ids[i],
+                    unit_ids[i],
+                    matched[i],
+                    json.dumps({"case": case_ids[i], "case_created": True}),
+                )
+                for i in range(nr + nf)
+            ],
+        )
+        # The rules have seen everything loaded: the worker judges only what comes in from now on.
+        for kind, ids in (("response", response_ids), ("feedback", fb_ids)):
+            top = int(ids.max()) if len(ids) else 0
+            EvaluationCursor.objects.update_or_create(
+                kind=kind,
+                defaults={"evaluated_through": top, "seen_through": top, "updated_at": self.now},
+            )
         self.say(f"cases: {nr + nf:,} ({int((status < 4).sum()):,} open)")
+
+    def build_loop(self, company: OrgUnit) -> _Loop:
+        """What opened the cases: SLA policies by priority (SLA_HOURS), a rule for detractors who left
+        a comment (a case and a re-survey) and two for serious complaints, saved when the company
+        started with Manyi."""
+        from manyi.cases.actions import do_save_sla_policy
+        from manyi.rules.actions import do_save_rule
+
+        names = {
+            "low": "低优先级 · Low",
+            "normal": "普通 · Normal",
+            "high": "高优先级 · High",
+            "urgent": "紧急 · Urgent",
+        }
+        policies = {
+            p: do_save_sla_policy(
+                name=names[p], unit=company, priority=p, first_response_hours=first, resolution_hours=done
+            ).pk
+            for p, (first, done) in zip(PRIORITIES, SLA_HOURS, strict=True)
+        }
+        detractor = {
+            "all": [
+                {
+                    "any": [
+                        {"field": "nps", "op": "<=", "value": 6},
+                        {"field": "csat", "op": "<=", "value": 2},
+                        {"field": "ces", "op": "<=", "value": 2},
+                    ]
+                },
+                {"field": "text", "op": "present"},
+            ]
+        }
+        nps_survey = self.surveys[REL].slug
+        rules = [
+            (
+                "hejia-detractors",
+                "贬损者回访 · Detractor follow-up",
+                "responses",
+                detractor,
+                [
+                    {"type": "open_case", "priority": "normal"},
+                    {"type": "resurvey", "list": "hejia-detractors", "survey": nps_survey},
+                ],
+                30,
+            ),
+            (
+                "hejia-food-safety",
+                "食品安全投诉 · Food-safety complaint",
+                "feedback",
+                {"field": "severity", "op": ">=", "value": "critical"},
+                [
+                    {"type": "open_case", "priority": "urgent"},
+                    {"type": "notify", "roles": ["unit_manager", "cx_manager"]},
+                ],
+                10,
+            ),
+            (
+                "hejia-serious-complaints",
+                "严重投诉 · Serious complaint",
+                "feedback",
+                {"field": "severity", "op": ">=", "value": "high"},
+                [{"type": "open_case", "priority": "high"}, {"type": "tag", "tags": ["serious"]}],
+                20,
+            ),
+        ]
+        versions = {}
+        for slug, name, applies_to, condition, actions, position in rules:
+            rule = do_save_rule(
+                condition=condition,
+                actions=actions,
+                unit=company,
+                name=name,
+                slug=slug,
+                applies_to=applies_to,
+                position=position,
+                now=self.founded,
+            )
+            versions[slug] = rule.current_version
+        return _Loop(
+            policies=policies,
+            detractors=versions["hejia-detractors"],
+            critical=versions["hejia-food-safety"],
+            serious=versions["hejia-serious-complaints"],
+        )
 
     def backdate(self, company: OrgUnit) -> None:
         """The organisation and its surveys existed before the first answer."""
