@@ -172,3 +172,33 @@ def test_background_export_ends_with_a_file_in_the_data_dir(data: Any, settings:
     job.refresh_from_db()
     assert job.status == JobStatus.DONE
     assert Path(job.output).exists() and Path(job.output).parent == tmp_path / "exports"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_chunks_are_read_ahead_on_a_second_thread_with_the_same_file(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    from django.db import transaction
+
+    from manyi.integrations.exporting import _columns
+    from tests.conftest import build_org
+
+    build_org()
+    rows = [[f"T{i}", "store-csi", "sh-001", f"2026-10-{1 + i % 28:02d} 09:00", "", i % 11, 4, 5, f"=c{i}"]
+            for i in range(23)]  # fmt: skip
+    f = tmp_path / "in.csv"
+    with open(f, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(HEADER)
+        w.writerows(rows)
+    assert import_file("responses", f).created == 23
+    monkeypatch.setattr(_columns, "CHUNK", 5)  # four full chunks and a short one
+    threaded = export_to_file("responses", "csv", tmp_path / "threaded.csv")
+    with transaction.atomic():  # another connection would not see this transaction: read in turn
+        inline = export_to_file("responses", "csv", tmp_path / "inline.csv")
+    assert threaded.rows == inline.rows == 23
+    got = read_csv(tmp_path / "threaded.csv")
+    assert got == read_csv(tmp_path / "inline.csv")
+    ids = [int(r[0]) for r in got[1:]]
+    assert ids == sorted(ids) == sorted(Response.objects.values_list("id", flat=True))
+    assert got[1][got[0].index("comment")] == "'=c0"

@@ -229,7 +229,8 @@ def _rows(spec: Spec, pii: bool, text_out: bool) -> Iterator[list[list[Any]]]:
     for chunk in spec.chunks(text_out):
         for row in chunk:
             for i in masked:
-                row[i] = mask(codes[i], row[i])
+                if row[i]:
+                    row[i] = mask(codes[i], row[i])
             if text_out:
                 for i in texts:
                     v = row[i]
@@ -313,14 +314,19 @@ def export_to_file(
 
 def _write_csv(spec: Spec, header: list[str], pii: bool, path: Path, progress: Progress | None) -> int:
     n = 0
+    buf = io.StringIO()
+    writer = csv.writer(buf)  # a chunk at a time into memory, then one write: one encode per chunk
     with open(path, "w", encoding="utf-8-sig", newline="") as f:
-        writer = csv.writer(f)
         writer.writerow(header)
         for chunk in _rows(spec, pii, True):
             writer.writerows(chunk)
+            f.write(buf.getvalue())
+            buf.seek(0)
+            buf.truncate()
             n += len(chunk)
             if progress:
                 progress(n)
+        f.write(buf.getvalue())
     return n
 
 

@@ -7,13 +7,15 @@ many rows there are. Times are given in the org unit's time zone with their offs
 from __future__ import annotations
 
 import json
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -85,13 +87,74 @@ class Zones:
 
 
 def _chunks(qs: QuerySet[Any], fields: tuple[str, ...]) -> Iterator[list[tuple[Any, ...]]]:
-    last = 0
-    while True:
-        rows = list(qs.filter(id__gt=last).order_by("id").values_list("id", *fields)[:CHUNK])
-        if not rows:
-            return
-        last = rows[-1][0]
-        yield rows
+    def fetch() -> Iterator[list[tuple[Any, ...]]]:
+        last = 0
+        while True:
+            rows = list(qs.filter(id__gt=last).order_by("id").values_list("id", *fields)[:CHUNK])
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield rows
+
+    return read_ahead(fetch)
+
+
+def _first(row: list[Any]) -> Any:
+    return row[0]
+
+
+class _Failed:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+_END = object()
+
+
+def read_ahead[T](produce: Callable[[], Iterator[T]]) -> Iterator[T]:
+    """The chunks of ``produce``, read one chunk ahead on a second thread with its own connection.
+
+    While the database works on the next chunk, this thread turns the current one into file rows.
+    Inside a transaction (a test, a caller's atomic block) another connection would not see the
+    caller's rows, so then the chunks are read here, in turn.
+    """
+    if connection.in_atomic_block:
+        yield from produce()
+        return
+    box: queue.Queue[Any] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            for item in produce():
+                while not stop.is_set():
+                    try:
+                        box.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            box.put(_END)
+        except BaseException as exc:  # handed to the reading thread, which re-raises it
+            box.put(_Failed(exc))
+        finally:
+            connections.close_all()  # only this thread's connections
+
+    thread = threading.Thread(target=run, name="manyi-export-reader", daemon=True)
+    thread.start()
+    try:
+        while (item := box.get()) is not _END:
+            if isinstance(item, _Failed):
+                raise item.exc
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # let a reader blocked on a full queue see the stop
+            try:
+                box.get_nowait()
+            except queue.Empty:
+                thread.join(0.05)
 
 
 @dataclass
@@ -168,7 +231,7 @@ def responses_spec(qs: QuerySet[Response], customers: QuerySet[Customer] | None 
         seen_sql = f" AND c.id IN ({inner})"
 
     def query(
-        as_text: bool, lo: int, hi: int, ids_sql: str, ids_params: tuple[Any, ...]
+        as_text: bool, after: int, hi: int, ids_sql: str, ids_params: tuple[Any, ...]
     ) -> tuple[str, list[Any]]:
         inner_cols: list[str] = []
         outer_cols: list[str] = []
@@ -188,37 +251,58 @@ def responses_spec(qs: QuerySet[Response], customers: QuerySet[Customer] | None 
                 outer_cols.append(a)
         pivot = (
             f"SELECT response_id AS rid, {', '.join(inner_cols) or '1 AS a_'} FROM {answer_table} "
-            "WHERE response_id >= %s AND response_id <= %s GROUP BY response_id"
+            "WHERE response_id > %s AND response_id <= %s GROUP BY response_id"
         )
-        params += [lo, hi]
+        params += [after, hi]
         # On SQLite the text as stored: parsing it ourselves is cheaper than the driver's converter.
-        when = "r.submitted_at" if pg else "CAST(r.submitted_at AS TEXT) AS submitted_at"
+        when = "r.submitted_at" if pg else "CAST(r.submitted_at AS TEXT)"
+        select = [
+            "r.id", "r.submission_id", "r.survey_id", "r.unit_id", when, "r.channel", "r.language",
+            "c.external_id", "c.name", "c.phone", "c.email", "r.nps", "r.csat", "r.ces", *outer_cols,
+        ]  # fmt: skip
         sql = (
-            f"SELECT r.id, r.submission_id, r.survey_id, r.unit_id, {when}, r.channel, r.language, "
-            "c.external_id, c.name, c.phone, c.email, r.nps, r.csat, r.ces"
-            + "".join(f", {x}" for x in outer_cols)
+            "SELECT " + ", ".join(f"{x} AS c{k}" for k, x in enumerate(select))
             + f" FROM {response_table} r JOIN ({ids_sql}) ids ON ids.id = r.id"
             f" LEFT JOIN {customer_table} c ON c.id = r.customer_id{seen_sql}"
             f" LEFT JOIN ({pivot}) a ON a.rid = r.id ORDER BY r.id"
-        )
+        )  # fmt: skip
+        if not pg:
+            # The whole chunk as one JSON value: SQLite builds it in one step without Python's GIL,
+            # so the thread reading ahead does not take turns with the one writing the file.
+            cells = ", ".join(f"q.c{k}" for k in range(len(select)))
+            sql = f"SELECT json_group_array(json_array({cells})) FROM ({sql}) q"
         return sql, [*ids_params, *seen_params, *params]
+
+    def fetch(as_text: bool) -> Iterator[list[Any]]:
+        last = 0
+        while True:
+            # Only the chunk's last id comes back to Python; the database selects the ids itself.
+            after_last = qs.filter(id__gt=last)
+            top = list(after_last.order_by("id").values_list("id", flat=True)[CHUNK - 1 : CHUNK])
+            final = not top
+            if final:  # fewer than a chunk left: up to the last one
+                top = list(after_last.order_by("-id").values_list("id", flat=True)[:1])
+                if not top:
+                    return
+            hi = top[0]
+            in_chunk = qs.filter(id__gt=last, id__lte=hi)
+            ids_sql, ids_params = in_chunk.order_by().values("id").query.sql_with_params()
+            sql, params = query(as_text, last, hi, ids_sql, ids_params)
+            with connection.cursor() as cur:
+                cur.execute(sql, params)
+                if pg:
+                    rows: list[Any] = cur.fetchall()
+                else:
+                    rows = json.loads(cur.fetchone()[0])
+                    rows.sort(key=_first)  # aggregate order is not promised; sorted input costs one pass
+            last = hi
+            yield rows
+            if final:
+                return
 
     def chunks(as_text: bool) -> Iterator[list[list[Any]]]:
         zones = Zones()
-        last = 0
-        while True:
-            ids = list(qs.filter(id__gt=last).order_by("id").values_list("id", flat=True)[:CHUNK])
-            if not ids:
-                return
-            lo, hi = ids[0], ids[-1]
-            last = hi
-            ids_sql, ids_params = (
-                qs.filter(id__gte=lo, id__lte=hi).order_by().values("id").query.sql_with_params()
-            )
-            sql, params = query(as_text, lo, hi, ids_sql, ids_params)
-            with connection.cursor() as cur:
-                cur.execute(sql, params)
-                rows = cur.fetchall()
+        for rows in read_ahead(lambda: fetch(as_text)):
             out = []
             for pk, sid, survey, unit, when, channel, lang, cx, cn, cp, ce, nps, csat, ces, *rest in rows:
                 code, tz = zones.units[unit]
