@@ -328,3 +328,52 @@ def test_outside_a_transaction_batches_are_written_on_a_second_thread_with_the_s
     assert [e["value"] for e in read_errors(errors)] == ["99"]
     again = import_file("responses", write_csv(tmp_path / "r.csv", rows), batch_size=7)
     assert (again.created, again.unchanged) == (0, 40)
+
+
+@pytest.mark.django_db
+def test_multiple_choice_answers_import_once_and_a_changed_stored_answer_is_rewritten(
+    org: Any, tmp_path: Path
+) -> None:
+    from manyi.surveys.actions import do_create_survey, do_publish
+
+    do_publish(survey=do_create_survey(slug="rel-nps", unit=org.company, template="relational_nps"))
+    header = [
+        "external_id",
+        "survey",
+        "unit",
+        "submitted_at",
+        "nps",
+        "reasons",
+        "reasons.other",
+        "contact_ok",
+    ]
+    rows = [
+        ["M1", "rel-nps", "sh-001", "2026-10-01 12:30", 6, "wait;staff", "停车难", "yes"],
+        ["M2", "rel-nps", "sh-002", "2026-10-01 13:30", 8, "price", "", "no"],
+    ]
+    f = write_csv(tmp_path / "m.csv", rows, header=header)
+    assert import_file("responses", f).created == 2
+    assert Answer.objects.get(response__nps=6, question_code="reasons").choices == ["wait", "staff"]
+    again = import_file("responses", f)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
+    Answer.objects.filter(response__nps=8, question_code="reasons").update(choices=["clean"])
+    third = import_file("responses", f)
+    assert (third.updated, third.unchanged) == (1, 1)
+    assert Answer.objects.get(response__nps=8, question_code="reasons").choices == ["price"]
+
+
+@pytest.mark.django_db
+def test_yes_no_and_scale_cells_read_the_same_however_they_are_spelled(org: Any, tmp_path: Path) -> None:
+    rows = [row("S1"), row("S2"), row("S3"), row("S4", nps="9.0"), row("S5", nps=" 9 ")]
+    rows[1][-1], rows[2][-1], rows[3][-1], rows[4][-1] = "YES", "是", "True", "1"
+    errors = tmp_path / "e.csv"
+    summary = import_file(
+        "responses", write_csv(tmp_path / "s.csv", [*rows, row("S6", nps="9.5")]), errors=errors
+    )
+    assert (summary.created, summary.rejected) == (5, 1)
+    consent = Answer.objects.filter(question_code="contact_ok").values_list("number", flat=True)
+    assert list(consent) == [1.0] * 5
+    assert list(Answer.objects.filter(question_code="nps").values_list("number", flat=True)) == [9.0] * 5
+    assert read_errors(errors) == [
+        {"row": "7", "column": "nps", "value": "9.5", "reason": "must be a whole number from 0 to 10"}
+    ]
