@@ -377,3 +377,15 @@ def test_yes_no_and_scale_cells_read_the_same_however_they_are_spelled(org: Any,
     assert read_errors(errors) == [
         {"row": "7", "column": "nps", "value": "9.5", "reason": "must be a whole number from 0 to 10"}
     ]
+
+
+@pytest.mark.django_db
+def test_text_with_quotes_backslashes_newlines_and_chinese_arrives_exactly(org: Any, tmp_path: Path) -> None:
+    comment = 'he said "hi" \\ 服务\n第二行\t= 1'
+    import_file("responses", write_csv(tmp_path / "q.csv", [row("Q1", comment=comment)]))
+    stored = Response.objects.get()
+    assert stored.comment == comment
+    assert Answer.objects.get(question_code="comment").text == comment
+    assert (
+        import_file("responses", write_csv(tmp_path / "q.csv", [row("Q1", comment=comment)])).unchanged == 1
+    )

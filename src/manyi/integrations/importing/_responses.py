@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from json.encoder import encode_basestring
 from typing import Any
 
 from django.db import connection
@@ -76,6 +77,9 @@ class ResponseRecord:
     comment: str
     answers: list[tuple[str, float | None, str, str | None]]
     customer_id: int | None = None
+    # SQLite: the row and its answers as JSON, less the ids, made on the reading thread (see _insert).
+    row_json: str = ""
+    answers_json: str = ""
 
 
 def _scale(lo: int, hi: int) -> Check:
@@ -243,6 +247,8 @@ class ResponseImporter:
         self.plans: dict[str, SurveyPlan | str] = {}
         self.latest = timezone.now() + FUTURE_SLACK
         self.pg = c.is_postgres()
+        self.json_rows = not self.pg and _ARROW
+        self.answer_json: dict[tuple[str, float | None, str, str | None], str] = {}
 
     def _survey(self, slug: str) -> SurveyPlan:
         plan = self.plans.get(slug)
@@ -363,7 +369,7 @@ class ResponseImporter:
         if errors or unit is None or submitted is None:
             return errors
         nps, csat, ces = heads.get("nps"), heads.get("csat"), heads.get("ces")
-        return ResponseRecord(
+        record = ResponseRecord(
             row=row,
             key=submission_hex(plan.slug, ext),
             external_id=ext,
@@ -380,6 +386,24 @@ class ResponseImporter:
             comment=heads.get("comment", ""),
             answers=answers,
         )
+        if self.json_rows:
+            when = _sqlite_when(submitted)
+            r = record
+            record.row_json = (
+                f'"{r.key}",{r.survey_id},{r.version_id},{r.unit_id},{js(r.channel)},{js(r.language)},'
+                f'"{when}","{when}","",{_num(r.nps)},{_num(r.csat)},{_num(r.ces)},{js(r.comment)}]'
+            )
+            known = self.answer_json
+            parts = []
+            for a in answers:
+                part = known.get(a)
+                if part is None:
+                    part = _answer_json(a)
+                    if not a[2] and len(known) < WHERE_MEMO:  # scale points, choices: they recur
+                        known[a] = part
+                parts.append(part)
+            record.answers_json = "[" + ",".join(parts) + "]"
+        return record
 
     # --- writing ----------------------------------------------------------------------------------
 
@@ -520,11 +544,16 @@ class ResponseImporter:
             return list(range(start, start + n))
 
     def _when(self, dt: datetime) -> Any:
-        if self.pg:
-            return dt
-        return dt.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+        return dt if self.pg else _sqlite_when(dt)
 
     def _insert_responses(self, records: list[ResponseRecord], ids: list[int]) -> None:
+        if self.json_rows:
+            joined = ",".join(
+                f"[{pk},{'null' if r.customer_id is None else r.customer_id},{r.row_json}"
+                for r, pk in zip(records, ids, strict=True)
+            )
+            _insert_json(Response._meta.db_table, RESPONSE_JSON_COLUMNS, f"[{joined}]")
+            return
         when = self._when
         rows = [
             (pk, r.key, r.survey_id, r.version_id, r.unit_id, r.customer_id, r.channel, r.language,
@@ -536,6 +565,18 @@ class ResponseImporter:
         _insert(Response._meta.db_table, cols, rows, self.pg)
 
     def _insert_answers(self, records: list[ResponseRecord], ids: list[int]) -> None:
+        if self.json_rows:
+            joined = ",".join(f"[{pk},{r.answers_json}]" for r, pk in zip(records, ids, strict=True))
+            qn = connection.ops.quote_name
+            with connection.cursor() as cur:
+                # One row per response with its answers nested: [id, [[code, number, text, choices], …]].
+                cur.execute(
+                    f"INSERT INTO {qn(Answer._meta.db_table)} (response_id, question_code, number, text, choices) "
+                    "SELECT r.value ->> 0, a.value ->> 0, a.value ->> 1, a.value ->> 2, a.value ->> 3 "
+                    "FROM json_each(%s) r, json_each(r.value, '$[1]') a",
+                    [f"[{joined}]"],
+                )
+            return
         rows = [(pk, *a) for r, pk in zip(records, ids, strict=True) for a in r.answers]
         _insert(
             Answer._meta.db_table,
@@ -560,12 +601,45 @@ class ResponseImporter:
             )
 
 
+RESPONSE_JSON_COLUMNS = ("id", "customer_id", "submission_id", "survey_id", "version_id", "unit_id", "channel",
+                         "language", "started_at", "submitted_at", "ip_hash", "nps", "csat", "ces", "comment")  # fmt: skip
+
+
+def _sqlite_when(dt: datetime) -> str:
+    """A time as Django stores it on SQLite: naive UTC text."""
+    return dt.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+
+
+js = encode_basestring  # a str as a JSON string literal (C; keeps Chinese as it is)
+
+
+def _num(value: float | None) -> str:
+    return "null" if value is None else repr(value)
+
+
+def _answer_json(a: tuple[str, float | None, str, str | None]) -> str:
+    code, number, txt, choices = a
+    return f"[{js(code)},{_num(number)},{js(txt)},{'null' if choices is None else js(choices)}]"
+
+
+def _insert_json(table: str, cols: tuple[str, ...], rows_json: str) -> None:
+    """SQLite: a batch given as one JSON array of rows goes in with one statement (see _insert)."""
+    qn = connection.ops.quote_name
+    values = ", ".join(f"value ->> {i}" for i in range(len(cols)))
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {qn(table)} ({', '.join(qn(col) for col in cols)}) SELECT {values} FROM json_each(%s)",
+            [rows_json],
+        )
+
+
 def _insert(table: str, cols: tuple[str, ...], rows: list[tuple[Any, ...]], pg: bool) -> None:
     """Append rows without building model instances: COPY on PostgreSQL, one statement on SQLite.
 
     On SQLite the batch goes in as one JSON array read by ``json_each``: a single statement that
     runs without holding Python's GIL, so the reading thread keeps checking rows meanwhile
-    (``executemany`` would take the GIL back for every row).
+    (``executemany`` would take the GIL back for every row). The JSON of each row, less its ids,
+    is made by the reading thread as it checks the row, so the writing thread only joins it.
     """
     if not rows:
         return
