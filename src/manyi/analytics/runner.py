@@ -123,14 +123,11 @@ def _fetch(engine: Engine, compiled: Compiled) -> list[Any]:
 def _column(values: tuple[Any, ...]) -> npt.NDArray[Any]:
     """A column of Python values as a typed array where they are all ints (or all floats, or all
     text), so that labels sort and sums convert without a Python object per value; else objects."""
-    kinds = {type(v) for v in values}
-    if kinds == {int}:
-        return np.array(values, dtype=np.int64)
-    if kinds <= {int, float}:
-        return np.array(values, dtype=np.float64)
-    if kinds == {str}:
-        return np.array(values, dtype=str)
-    return np.array(values, dtype=object)
+    try:
+        arr = np.array(values)  # NumPy infers the type in one pass, in C
+    except (TypeError, ValueError, OverflowError):
+        return np.array(values, dtype=object)
+    return arr if arr.dtype.kind in "iufUO" else np.array(values, dtype=object)
 
 
 def _counts(
@@ -152,15 +149,50 @@ def _counts(
         compiled = compile_query(query, filters, engine.dialect, scope)
         cols = _fetch(engine, compiled)
     source = f"rollup_{compiled.rollup}" if compiled.rollup else "facts"
-    return (
-        compiled.labels,
-        Counts(
-            keys=[np.ma.getdata(c) for c in cols[:width]],
-            n=_numbers(cols[width]).astype(np.int64),
-            s1=_numbers(cols[width + 1]),
-            s2=_numbers(cols[width + 2]),
-        ),
-        source,
+    counts = Counts(
+        keys=[np.ma.getdata(c) for c in cols[:width]],
+        n=_numbers(cols[width]).astype(np.int64),
+        s1=_numbers(cols[width + 1]),
+        s2=_numbers(cols[width + 2]),
+    )
+    return compiled.labels, _summed(width, counts) if compiled.repeated else counts, source
+
+
+def _group_index(
+    width: int, stacked: list[npt.NDArray[Any]]
+) -> tuple[list[npt.NDArray[Any]], npt.NDArray[np.intp], int]:
+    """The sorted distinct groups of label columns, each row's group, and how many groups."""
+    rows = stacked[0].shape[0] if width else 0
+    # Integer labels sort as they are; text labels (question codes) by their rank.
+    ranks = [
+        col if col.dtype.kind in "iub" else np.unique(col, return_inverse=True)[1].ravel() for col in stacked
+    ]
+    order = np.lexsort(ranks[::-1])
+    starts = np.zeros(rows, dtype=bool)
+    starts[:1] = True
+    for r in ranks:
+        ordered = r[order]
+        starts[1:] |= ordered[1:] != ordered[:-1]
+    inverse = np.empty(rows, dtype=np.intp)
+    inverse[order] = np.cumsum(starts) - 1
+    first = order[starts]
+    return [col[first] for col in stacked], inverse, int(first.shape[0])
+
+
+def _summed(width: int, counts: Counts) -> Counts:
+    """The counts with the rows of each group added up, in group order."""
+    if width == 0:
+        return Counts(
+            [], counts.n.sum(keepdims=True), counts.s1.sum(keepdims=True), counts.s2.sum(keepdims=True)
+        )
+    if counts.n.shape[0] == 0:
+        return counts
+    keys, inverse, size = _group_index(width, counts.keys)
+    return Counts(
+        keys,
+        np.bincount(inverse, weights=counts.n, minlength=size).astype(np.int64),
+        np.bincount(inverse, weights=counts.s1, minlength=size),
+        np.bincount(inverse, weights=counts.s2, minlength=size),
     )
 
 
@@ -189,14 +221,13 @@ def _counts_of_both(
     sides = []
     for which in (0, 1):
         take = side == which
-        sides.append(
-            Counts(
-                keys=[np.ma.getdata(c)[take] for c in cols[1:width]],
-                n=_numbers(cols[width])[take].astype(np.int64),
-                s1=_numbers(cols[width + 1])[take],
-                s2=_numbers(cols[width + 2])[take],
-            )
+        counts = Counts(
+            keys=[np.ma.getdata(c)[take] for c in cols[1:width]],
+            n=_numbers(cols[width])[take].astype(np.int64),
+            s1=_numbers(cols[width + 1])[take],
+            s2=_numbers(cols[width + 2])[take],
         )
+        sides.append(_summed(width - 1, counts) if compiled.repeated else counts)
     return compiled.labels[1:], sides, (source, source)
 
 
@@ -239,22 +270,7 @@ def _merge(width: int, sides: list[Counts]) -> tuple[list[npt.NDArray[Any]], lis
         return list(side.keys), [sums(side.n, side.s1, side.s2)]
     else:
         stacked = [np.concatenate([s.keys[j] for s in sides]) for j in range(width)]
-        # Integer labels sort as they are; text labels (question codes) by their rank.
-        ranks = [
-            col if col.dtype.kind in "iub" else np.unique(col, return_inverse=True)[1].ravel()
-            for col in stacked
-        ]
-        order = np.lexsort(ranks[::-1])
-        starts = np.zeros(order.shape[0], dtype=bool)
-        starts[:1] = True
-        for r in ranks:
-            ordered = r[order]
-            starts[1:] |= ordered[1:] != ordered[:-1]
-        inverse = np.empty(order.shape[0], dtype=np.intp)
-        inverse[order] = np.cumsum(starts) - 1
-        first = order[starts]
-        keys = [col[first] for col in stacked]
-        size = int(first.shape[0])
+        keys, inverse, size = _group_index(width, stacked)
         bounds = np.cumsum([0, *(s.n.shape[0] for s in sides)])
         positions = [inverse[bounds[i] : bounds[i + 1]] for i in range(len(sides))]
     out = []

@@ -270,6 +270,9 @@ class Compiled:
     #: Read from a rollup: a fourth column after ``n, s1, s2`` counts the scores the rollup could
     #: not place (``n_odd``); when it is not 0 the runner asks the raw facts instead.
     rollup: Rollup | None = None
+    #: A group may come in several rows, in no order (rollups and the facts above their mark):
+    #: the runner sums them.
+    repeated: bool = False
 
 
 def score_column(query: MetricQuery) -> str:
@@ -463,16 +466,13 @@ def compile_query(
                 query, filters, dialect, facts, None, join_units, fresh=True, split_at=split_at
             )
             params += fresh_params
-            outer = [f"g{i}" for i in range(len(labels))]
-            outer += [
-                "CAST(SUM(n) AS BIGINT) AS n",
-                f"CAST(SUM(s1) AS {dialect.double}) AS s1",
-                f"CAST(SUM(s2) AS {dialect.double}) AS s2",
-                "CAST(SUM(odd) AS BIGINT) AS odd",
-            ]
-            sql = f"SELECT {', '.join(outer)} FROM ({body} UNION ALL {fresh}) t"
-            if labels:
-                sql += f" GROUP BY {positions}"
+            # Not summed again here: a group can come twice (from the rollups and from the facts
+            # above the mark), and the runner adds them up, cheaper than a database's regrouping
+            # and sorting of every group.
+            sql = f"{body} UNION ALL {fresh}"
+            if join_units:
+                sql = cte + sql
+            return Compiled(sql, params, tuple(labels), rollup, repeated=True)
     if join_units:
         sql = cte + sql
     if labels:
