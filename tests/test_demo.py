@@ -277,6 +277,14 @@ def test_cases_follow_detractors_and_serious_complaints_and_belong_to_their_stor
         .exists()
     )
     assert RuleMatch.objects.count() == cases.count()
+    # Every case has its log: opened, and the call back, resolution and closing where it got that far.
+    from manyi.cases.models import CaseEvent
+
+    assert not cases.exclude(events__kind="opened").exists()
+    assert not cases.filter(status__in=["in_progress", "closed"]).exclude(events__kind="contact_out").exists()
+    closing = CaseEvent.objects.filter(kind="status", to_status="closed")
+    assert closing.count() == statuses.get("closed", 0)
+    assert not closing.filter(data__resolution=None).exists()
     before = cases.count()
     assert do_catch_up().matches == 0 and Case.objects.count() == before
     for case in cases.exclude(assignee__isnull=True)[:300]:

@@ -242,3 +242,13 @@ def test_a_team_outside_the_unit_is_refused_for_round_robin(cw):
 
     with pytest.raises(ValidationError, match="Choose a team"):
         actions.do_save_routing(unit=cw.org.store_b, mode="round_robin", team=cw.team)
+
+
+def test_the_timeline_names_whom_a_case_went_to_and_how(cw):
+    cw.org.manager_a.first_name, cw.org.manager_a.last_name = "芳", "李"
+    cw.org.manager_a.save(update_fields=["first_name", "last_name"])
+    case = open_one(cw)
+    actions.do_assign(case, cw.agent_1, actor=cw.org.manager_a)
+    page = login(cw.org.manager_a).get(reverse("console:case_detail", args=[case.pk])).content.decode()
+    assert "to 李芳 (To the unit&#x27;s manager)" in page
+    assert f"to {cw.agent_1.get_username()} (By hand)" in page

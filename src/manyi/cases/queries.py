@@ -19,7 +19,7 @@ from manyi.org.models import OrgUnit, RoleAssignment
 from manyi.org.scoping import ancestor_paths
 
 from .business_time import Calendar, CalendarError, parse_hours
-from .choices import DONE_STATUSES, CaseStatus, EventKind, HolidayKind, Resolution, SlaState
+from .choices import DONE_STATUSES, CaseStatus, EventKind, HolidayKind, Resolution, RoutingMode, SlaState
 from .models import BusinessCalendar, Case, CaseEvent, CaseRouting, Holiday, SlaPolicy
 
 DEFAULT_HOURS: dict[str, list[list[str]]] = {
@@ -368,8 +368,21 @@ def case_for(user: Any, pk: int) -> Case | None:
     )
 
 
-def timeline(case: Case) -> QuerySet[CaseEvent]:
-    return case.events.select_related("actor").order_by("created_at", "id")
+def timeline(case: Case) -> list[CaseEvent]:
+    """The case's log, oldest first; an assignment carries ``assignee`` (the user it went to, read
+    once for the whole log) and ``how_label``, how it was assigned, for the page to name."""
+    from django.contrib.auth import get_user_model
+
+    events = list(case.events.select_related("actor").order_by("created_at", "id"))
+    ids = {e.data.get("to") for e in events if e.kind == "assignment" and isinstance(e.data, dict)}
+    ids.discard(None)
+    users = get_user_model().objects.in_bulk([i for i in ids if isinstance(i, int)]) if ids else {}
+    for e in events:
+        if e.kind == "assignment" and isinstance(e.data, dict):
+            how = e.data.get("how")
+            e.assignee = users.get(e.data.get("to"))  # type: ignore[attr-defined]
+            e.how_label = RoutingMode(how).label if how in RoutingMode.values else ""  # type: ignore[attr-defined]
+    return events
 
 
 def customer_history(case: Case, limit: int = 20) -> dict[str, list[Any]]:

@@ -60,7 +60,9 @@ class RuleForm(forms.Form):
         required=False,
         help_text=_("For the CLI; made from the name when empty."),
     )
-    unit = UnitChoiceField(label=_("Applies to the unit and its subtree"), queryset=OrgUnit.objects.none())
+    unit = UnitChoiceField(
+        label=_("Applies to the unit and its subtree"), queryset=OrgUnit.objects.none(), empty_label=None
+    )
     applies_to = forms.ChoiceField(label=_("Evaluated on"), choices=AppliesTo.choices, initial=AppliesTo.BOTH)
     position = forms.IntegerField(label=_("Order"), min_value=0, max_value=100000, initial=100)
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)

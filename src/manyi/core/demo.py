@@ -1686,6 +1686,10 @@ class _Builder:
                 for i in range(nr + nf)
             ],
         )
+        self.write_case_timelines(
+            case_ids, status, assignee, english, created, first_answer, resolved, closed, cause, resolution,
+            np.where(compensated, amount, 0.0), policy, version,
+        )  # fmt: skip
         # The rules have seen everything loaded: the worker judges only what comes in from now on.
         for kind, ids in (("response", response_ids), ("feedback", fb_ids)):
             top = int(ids.max()) if len(ids) else 0
@@ -1694,6 +1698,80 @@ class _Builder:
                 defaults={"evaluated_through": top, "seen_through": top, "updated_at": self.now},
             )
         self.say(f"cases: {nr + nf:,} ({int((status < 4).sum()):,} open)")
+
+    def write_case_timelines(
+        self,
+        case_ids: list[int],
+        status: np.ndarray,
+        assignee: list[int | None],
+        english: np.ndarray,
+        created: np.ndarray,
+        first_answer: np.ndarray,
+        resolved: np.ndarray,
+        closed: np.ndarray,
+        cause: np.ndarray,
+        resolution: np.ndarray,
+        amount: np.ndarray,
+        policy: np.ndarray,
+        version: list[Any],
+    ) -> None:
+        """Each case's log, as working it writes one: opened and assigned, the call back to the
+        customer, waiting for them, resolved with the root cause and resolution, closed."""
+        from manyi.cases.models import CaseEvent, RootCause
+
+        usernames = dict(
+            get_user_model().objects.filter(pk__in=set(self.user_ids)).values_list("pk", "username")
+        )
+        codes = dict(RootCause.objects.values_list("pk", "code"))
+        rng = self.rng["cases"]
+        wait_at = first_answer + (
+            (self.now_epoch - first_answer) * rng.uniform(0.2, 0.8, len(case_ids))
+        ).astype(np.int64)
+        stamp = self.stamps
+        t_created, t_answer, t_wait = stamp(created), stamp(first_answer), stamp(wait_at)
+        t_resolved, t_closed = stamp(resolved), stamp(closed)
+        called = ("已致电客户，致歉并了解了情况。", "Called the customer, apologised and heard them out.")
+        rows: list[tuple[Any, ...]] = []
+        for i, case_id in enumerate(case_ids):
+            st, who, en = int(status[i]), assignee[i], bool(english[i])
+            opened = {"rule_version_id": version[i].pk, "sla_policy_id": int(policy[i])}
+            rows.append((case_id, "opened", None, "", "", "", "new", json.dumps(opened), t_created[i]))
+            if who is None:
+                continue
+            given = {"from": None, "to": who, "how": "manager", "username": usernames.get(who, "")}
+            rows.append(
+                (case_id, "assignment", None, "", "", "new", "assigned", json.dumps(given), t_created[i])
+            )
+            if st < 2:
+                continue
+            rows.append((case_id, "contact_out", who, called[en], "phone", "", "", "{}", t_answer[i]))
+            rows.append((case_id, "status", who, "", "", "assigned", "in_progress", "{}", t_answer[i]))
+            if st == 3:
+                rows.append((case_id, "status", who, "", "", "in_progress", "waiting", "{}", t_wait[i]))
+            if st < 4:
+                continue
+            finished = {
+                "root_cause": codes.get(cause[i]),
+                "resolution": str(CASE_RESOLUTIONS[int(resolution[i])]),
+                "compensation_amount": f"{amount[i]:.2f}" if amount[i] else None,
+                "compensation_voucher": "",
+            }
+            data = json.dumps(finished)
+            rows.append((case_id, "status", who, "", "", "in_progress", "resolved", data, t_resolved[i]))
+            if st == 5:
+                rows.append((case_id, "status", who, "", "", "resolved", "closed", data, t_closed[i]))
+        fields = (
+            "case",
+            "kind",
+            "actor",
+            "body",
+            "channel",
+            "from_status",
+            "to_status",
+            "data",
+            "created_at",
+        )
+        self.insert(CaseEvent, fields, rows)
 
     def build_loop(self, company: OrgUnit) -> _Loop:
         """What opened the cases: SLA policies by priority (SLA_HOURS), a rule for detractors who left

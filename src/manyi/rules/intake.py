@@ -170,7 +170,7 @@ def do_record_public_complaint(
 class StaffComplaintForm(forms.Form):
     """A complaint taken by phone or at the counter, typed in by a staff member."""
 
-    unit = UnitChoiceField(label=_("Unit"), queryset=OrgUnit.objects.none())
+    unit = UnitChoiceField(label=_("Unit"), queryset=OrgUnit.objects.none(), empty_label="—")
     channel = forms.ChoiceField(label=_("Channel"), choices=STAFF_CHANNELS, initial=FeedbackChannel.PHONE)
     category = forms.CharField(
         label=_("Category"),
