@@ -54,6 +54,14 @@ LATEST_COMMENTS = 8
 LEAGUE_LIMIT = 200
 
 
+def bucket_labels() -> dict[str, str]:
+    return {
+        "promoter": _("Promoters (9–10)"),
+        "passive": _("Passives (7–8)"),
+        "detractor": _("Detractors (0–6)"),
+    }
+
+
 def metric_labels() -> dict[str, str]:
     return {
         "nps": _("NPS"),
@@ -410,11 +418,7 @@ def distribution(f: ConsoleFilters, nps: QueryResult) -> list[Bucket]:
     promoters = round((s2 + s1) / 2)
     detractors = round((s2 - s1) / 2)
     passives = n - promoters - detractors
-    names = {
-        "promoter": _("Promoters (9–10)"),
-        "passive": _("Passives (7–8)"),
-        "detractor": _("Detractors (0–6)"),
-    }
+    names = bucket_labels()
     counts = {"promoter": promoters, "passive": passives, "detractor": detractors}
     return [
         Bucket(

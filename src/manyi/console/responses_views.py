@@ -33,10 +33,10 @@ from manyi.integrations.exporting import (
 from manyi.integrations.exporting.tasks import do_queue_export
 from manyi.responses.models import Response
 
-from . import queries
+from . import dashboard, queries, unit_picker
 from . import responses_queries as rq
 from .actions import do_set_preference
-from .filters import DRILL_PARAMS, choice_options, survey_options, unit_options
+from .filters import DRILL_PARAMS, choice_options, survey_options
 
 #: Up to this many rows an export is answered at once; more go to a background job.
 DIRECT_EXPORT_MAX = 20_000
@@ -66,9 +66,11 @@ def response_list(request: HttpRequest) -> HttpResponse:
         "all_columns": rq.COLUMNS,
         "page_sizes": rq.PAGE_SIZES,
         "sort_options": rq.sort_options(),
+        "metric_label": dashboard.metric_labels().get(tq.filters.metric or "", tq.filters.metric),
+        "bucket_label": dashboard.bucket_labels().get(tq.filters.bucket or "", tq.filters.bucket),
         "sortable": rq.SORTABLE_COLUMNS,
         "choices": choice_options(),
-        "unit_options": unit_options(request.user, lang),
+        "picker": unit_picker.build(request.user, request.GET, tq.filters.unit, lang, "responses"),
         "survey_options": survey_options(request.user, lang),
         "can_pii": can_export_pii(request.user),
         "lang": lang,

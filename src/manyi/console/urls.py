@@ -11,6 +11,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),
     path("units/", views.unit_list, name="unit_list"),
+    path("units/pick/", views.unit_picker, name="unit_picker"),
     path("units/<int:pk>/", views.unit_detail, name="unit_detail"),
     path("surveys/", views.survey_list, name="survey_list"),
     path("surveys/<int:pk>/", views.survey_detail, name="survey_detail"),

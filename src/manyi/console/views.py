@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from typing import Any
+from urllib.parse import urlencode
 
 import segno
 from django.conf import settings
@@ -11,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.translation import get_language
 
 from manyi.customers.models import Customer
@@ -21,6 +23,7 @@ from manyi.surveys.queries import survey_link_url
 
 from . import builder_queries as bq
 from . import dashboard, filters, queries
+from . import unit_picker as unit_picker_q
 
 PAGE_SIZE = 50
 QR_FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
@@ -53,13 +56,43 @@ def home(request: HttpRequest) -> HttpResponse:
         "dash": dash,
         "f": f,
         "charts": dashboard.chart_data(dash),
-        "unit_options": filters.unit_options(request.user, lang),
+        "picker": unit_picker_q.build(request.user, request.GET, f.unit, lang, "home"),
         "survey_options": filters.survey_options(request.user, lang),
         "choices": filters.choice_options(),
         "metric_labels": dashboard.metric_labels(),
         "lang": lang,
     }
     return render(request, "console/home.html", ctx)
+
+
+@login_required
+def unit_picker(request: HttpRequest) -> HttpResponse:
+    """A piece of the unit picker: the children of ``parent``, or the units matching ``q``.
+
+    ``page`` (``home`` or ``responses``) and ``keep`` (the other filters) shape the links; both are
+    checked and re-encoded. A parent outside the reader's scope answers an empty list, as an
+    unknown one does.
+    """
+    page = request.GET.get("page", "home")
+    if page not in unit_picker_q.PAGES:
+        page = "home"
+    keep = unit_picker_q.sanitized_keep(request.GET.get("keep", ""))
+    lang = _lang()
+    parent = request.GET.get("parent", "")
+    if parent:
+        nodes = (
+            unit_picker_q.children(request.user, int(parent), lang, page, keep) if parent.isdigit() else None
+        )
+        ctx = {"nodes": nodes or [], "searched": False}
+    else:
+        query = (request.GET.get("q") or request.GET.get("unit_q") or "")[: unit_picker_q.QUERY_MAX]
+        ctx = {
+            "nodes": unit_picker_q.search(request.user, query, lang, page, keep),
+            "searched": True,
+            "q": query,
+        }
+    ctx["children_url"] = reverse("console:unit_picker") + "?" + urlencode({"page": page, "keep": keep})
+    return render(request, "console/_unit_nodes.html", ctx)
 
 
 @login_required

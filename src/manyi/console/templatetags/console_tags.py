@@ -21,6 +21,26 @@ def scope_of_user(context: template.Context) -> list[ScopeLine]:
     return staff_scope(user) if user is not None else []
 
 
+#: Languages a survey is answered in, each named in its own language (as the language switch does).
+LANGUAGE_NAMES = {"zh-hans": "简体中文", "zh": "中文", "en": "English"}
+
+
+@register.filter
+def language_name(code: str | None) -> str:
+    """``zh-hans`` → 简体中文, ``en`` → English; an unknown code is shown as it is."""
+    return LANGUAGE_NAMES.get(str(code or "").lower(), str(code or ""))
+
+
+#: The language switch's short labels: each language's own short name, the same on every page.
+LANGUAGE_SHORT = {"zh-hans": "中文", "en": "EN"}
+
+
+@register.filter
+def language_short(code: str | None) -> str:
+    """``zh-hans`` → 中文, ``en`` → EN (an autonym, never translated); else the code."""
+    return LANGUAGE_SHORT.get(str(code or "").lower(), str(code or ""))
+
+
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
