@@ -6,7 +6,7 @@ The same harness as ``benchmarks.submit_load`` (``benchmarks._harness``: a throw
 database with the published store CSI survey, ``manyi serve`` on a free port, CPU accounting, wrk
 with a Lua script). Here a token with ``responses:write`` is created in the site's database, and wrk
 POSTs the JSON body of a complete answer sheet (9 answers) with ``Authorization: Bearer`` and a
-fresh ``Idempotency-Key`` per request (so the idempotency claim is part of the measured cost).
+fresh ``Idempotency-Key`` per request (so storing the idempotency key is part of the measured cost).
 The per-token rate limit is off for the run (all traffic comes from one token).
 
 Afterwards the database must hold exactly one response per 201 wrk counted (plus at most one per
