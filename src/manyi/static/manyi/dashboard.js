@@ -51,7 +51,7 @@
       return { coord: [p.period, p.value], value: "!", href: p.href, itemStyle: { color: OI.vermillion } };
     });
     trend.setOption(Object.assign({}, base, {
-      grid: { left: 48, right: 16, top: 16, bottom: 56 },
+      grid: { left: 48, right: 48, top: 16, bottom: 56 },  // room for the dashed line's label
       tooltip: { trigger: "item", formatter: function (p) { return p.data && p.data.n !== undefined ? tip(p.data) : ""; } },
       xAxis: { type: "category", data: periods, boundaryGap: false },
       yAxis: { type: "value", scale: true },
