@@ -85,6 +85,7 @@ def test_the_editor_dry_run_shows_counts_and_writes_nothing(org):
     assert resp.status_code == 200
     assert "Would have matched 2: 2 of 3 responses" in body or "2 of 3" in body
     assert "评论1号" in body and "评论9号" not in body
+    assert "<td>Shanghai 1</td>" in body and "<td>sh-001</td>" not in body  # by name, not code
     assert not Rule.objects.exists() and not RuleMatch.objects.exists()
 
 

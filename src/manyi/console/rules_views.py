@@ -164,6 +164,9 @@ def _editor(request: HttpRequest, rule: Rule | None) -> HttpResponse:
                         user=user,
                         limit=DRY_RUN_LIMIT,
                     )
+                    names = OrgUnit.objects.in_bulk({m.unit for m in dry.sample}, field_name="code")
+                    for m in dry.sample:
+                        m.unit_obj = names.get(m.unit)
             else:
                 try:
                     saved = do_save_rule(
