@@ -389,3 +389,28 @@ def test_text_with_quotes_backslashes_newlines_and_chinese_arrives_exactly(org: 
     assert (
         import_file("responses", write_csv(tmp_path / "q.csv", [row("Q1", comment=comment)])).unchanged == 1
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_two_writing_threads_a_repeat_further_down_still_lands_last(tmp_path: Path) -> None:
+    from manyi.integrations.importing._engine import run_import
+    from manyi.integrations.importing._responses import ResponseImporter
+    from tests.conftest import build_org
+
+    build_org()
+
+    def two_writers(header: list[str], defaults: dict[str, str], user: Any) -> ResponseImporter:
+        importer = ResponseImporter(header, defaults, user)
+        importer.writers = 2
+        return importer
+
+    rows = [row(f"P{i}", nps=i % 10) for i in range(30)]
+    # Repeats of rows 25 and 26, in the batch right after theirs: the two batches could be written at once.
+    rows += [row("P25", nps=10), row("P26", nps=10)]
+    f = write_csv(tmp_path / "p.csv", rows)
+    summary = run_import(two_writers, f, batch_size=4, threaded=True)
+    assert (summary.read, summary.created, summary.updated, summary.rejected) == (32, 30, 2, 0)
+    assert Response.objects.count() == 30
+    assert Answer.objects.filter(question_code="nps", number=10).count() == 2
+    again = run_import(two_writers, f, batch_size=4, threaded=True)
+    assert (again.created, again.updated + again.unchanged) == (0, 32)

@@ -12,7 +12,7 @@ import csv
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, KeysView
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -125,14 +125,19 @@ def run_import(
                 for errs in by_row.values():
                     reject(errs)
             if progress is not None:
-                progress(summary.read, sheet.position(), sheet.total)
+                with lock:
+                    progress(summary.read, sheet.position(), sheet.total)
 
         # Repeats are caught within a batch; a repeat in a later batch updates the earlier row like
         # a second import would, which keeps memory flat however long the file is.
         seen: dict[str, int] = {}
         batch: list[Any] = []
         check = importer.check
-        writer = _BatchWriter(flush, not connection.in_atomic_block if threaded is None else threaded)
+        writer = _BatchWriter(
+            flush,
+            not connection.in_atomic_block if threaded is None else threaded,
+            writers=getattr(importer, "writers", 1),
+        )
         for rownum, cells in sheet.rows:
             summary.read += 1
             rec = check(rownum, cells)
@@ -155,10 +160,10 @@ def run_import(
             seen[rec.key] = rownum
             batch.append(rec)
             if len(batch) >= batch_size:
-                writer.put(batch)
+                writer.put(batch, seen.keys())
                 batch = []
-                seen.clear()
-        writer.put(batch)
+                seen = {}
+        writer.put(batch, seen.keys())
         writer.finish()
     finally:
         if writer is not None:
@@ -172,38 +177,59 @@ def run_import(
 
 
 class _BatchWriter:
-    """Writes batches on a second thread while the next batch is read and checked (one batch ahead)."""
+    """Writes batches on other threads, each with its own connection, while the next batch is read.
 
-    def __init__(self, flush: Callable[[list[Any]], None], threaded: bool) -> None:
+    With several writing threads (PostgreSQL: the server checks and indexes two batches on two
+    cores), a batch that shares a key with one still being written waits for it, so a repeat further
+    down the file is still written last, and two transactions never race for the same row.
+    """
+
+    def __init__(self, flush: Callable[[list[Any]], None], threaded: bool, writers: int = 1) -> None:
         self.flush = flush
         self.threaded = threaded
         self.error: BaseException | None = None
-        self.queue: queue.Queue[list[Any] | None] = queue.Queue(maxsize=1)
-        self.thread: threading.Thread | None = None
+        self.queue: queue.Queue[tuple[int, list[Any]] | None] = queue.Queue(maxsize=1)
+        self.in_flight: dict[int, KeysView[str]] = {}
+        self.done = threading.Condition()
+        self.count = 0
+        self.threads: list[threading.Thread] = []
         if threaded:
-            self.thread = threading.Thread(target=self._run, name="manyi-import-writer", daemon=True)
-            self.thread.start()
+            for i in range(max(1, writers)):
+                thread = threading.Thread(target=self._run, name=f"manyi-import-writer-{i}", daemon=True)
+                thread.start()
+                self.threads.append(thread)
 
     def _run(self) -> None:
         roomy = _RoomySqliteCache()  # this thread has its own connection
         try:
-            while (batch := self.queue.get()) is not None:
-                if self.error is None:
-                    try:
+            while (item := self.queue.get()) is not None:
+                number, batch = item
+                try:
+                    if self.error is None:
                         self.flush(batch)
-                    except BaseException as exc:  # handed to the reading thread, which re-raises it
-                        self.error = exc
+                except BaseException as exc:  # handed to the reading thread, which re-raises it
+                    self.error = exc
+                finally:
+                    with self.done:
+                        del self.in_flight[number]
+                        self.done.notify_all()
         finally:
             roomy.restore()
             connections.close_all()  # only this thread's connections
 
-    def put(self, batch: list[Any]) -> None:
+    def put(self, batch: list[Any], keys: KeysView[str]) -> None:
         if not self.threaded:
             self.flush(batch)
             return
         if self.error is not None:
             raise self.error
-        self.queue.put(batch)
+        with self.done:
+            if len(self.threads) > 1:  # one thread writes in order anyway
+                while any(not keys.isdisjoint(other) for other in self.in_flight.values()):
+                    self.done.wait()
+            self.count += 1
+            self.in_flight[self.count] = keys
+        self.queue.put((self.count, batch))
 
     def finish(self) -> None:
         self.stop()
@@ -211,9 +237,12 @@ class _BatchWriter:
             raise self.error
 
     def stop(self) -> None:
-        if self.thread is not None and self.thread.is_alive():
+        alive = [t for t in self.threads if t.is_alive()]
+        for _thread in alive:
             self.queue.put(None)
-            self.thread.join()
+        for thread in alive:
+            thread.join()
+        self.threads = []
 
 
 class _RoomySqliteCache:

@@ -247,6 +247,9 @@ class ResponseImporter:
         self.plans: dict[str, SurveyPlan | str] = {}
         self.latest = timezone.now() + FUTURE_SLACK
         self.pg = c.is_postgres()
+        # PostgreSQL does most of the work (indexes, foreign-key checks): two batches at once keep
+        # both cores busy. SQLite has one writer at a time.
+        self.writers = 2 if self.pg else 1
         self.json_rows = not self.pg and _ARROW
         self.answer_json: dict[tuple[str, float | None, str, str | None], str] = {}
 
