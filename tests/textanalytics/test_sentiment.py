@@ -55,6 +55,10 @@ def test_model_files_load_without_pickle_and_are_under_20_mb():
         "sentiment-zh.npz",
         "sentiment-en.json",
         "sentiment-en.npz",
+        "aspects-zh.json",
+        "aspects-zh.npz",
+        "aspects-en.json",
+        "aspects-en.npz",
     }
     assert sum(p.stat().st_size for p in files) < 20_000_000
     for npz in MODELS_DIR.glob("*.npz"):
@@ -63,7 +67,7 @@ def test_model_files_load_without_pickle_and_are_under_20_mb():
     for path in MODELS_DIR.glob("*.json"):
         meta = json.loads(path.read_text(encoding="utf-8"))
         assert meta["format"] == "manyi-linear-text/1"
-        assert meta["version"].startswith(meta["lang"] + "-")
+        assert meta["version"].startswith((meta["lang"] + "-", f"aspects-{meta['lang']}-"))
         assert meta["metrics"] and meta["data"] and meta["trained"]
     for path in MODELS_DIR.iterdir():
         assert path.read_bytes()[:1] in {b"{", b"P", b"#"}  # JSON, zip (NPZ) or the Markdown card

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from ._aspects import Taxonomy, default_taxonomy
+from ._aspect_model import AspectClassifier, load_aspect_model
+from ._aspects import AspectMatch, Taxonomy, default_taxonomy
 from ._flags import Flag, urgency_flags
 from ._lang import Lang, detect_language
 from ._sentiment import NEUTRAL, LinearTextModel, Sentiment, judge, load_model
@@ -25,6 +26,8 @@ class AspectSentiment:
     score: float
     span: str
     term: str
+    #: ``rule`` (a taxonomy phrase matched; ``term`` says which) or ``model`` (the trained classifier)
+    source: str = "rule"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -33,6 +36,7 @@ class AspectSentiment:
             "score": self.score,
             "span": self.span,
             "term": self.term,
+            "source": self.source,
         }
 
 
@@ -63,17 +67,25 @@ class Analyzer:
         models_dir: Path | None = None,
         adapter: LinearTextModel | None = None,
         with_keywords: bool = True,
+        aspect_classifier: bool = True,
     ) -> None:
         self.taxonomy = taxonomy or default_taxonomy()
         self.models = {
             lang: load_model(lang, str(models_dir) if models_dir else None) for lang in ("zh", "en")
         }
+        self.classifiers: dict[str, AspectClassifier] = {}
+        if aspect_classifier:
+            for lang in ("zh", "en"):
+                found = load_aspect_model(lang, str(models_dir) if models_dir else None)
+                if found is not None:
+                    self.classifiers[lang] = found
         self.adapter = adapter
         self.with_keywords = with_keywords
 
     @property
     def version(self) -> str:
         parts = [m.version for m in self.models.values()] + [f"aspects-{self.taxonomy.version}"]
+        parts += [c.version for c in self.classifiers.values()]
         if self.adapter is not None:
             parts.append(self.adapter.version)
         return "+".join(parts)
@@ -111,9 +123,10 @@ class Analyzer:
         detected: Lang = detect_language(text) if lang == "auto" else lang
         overall = self.sentiment(text, detected)
         aspects: list[AspectSentiment] = []
-        for start, end in clauses(text):
+        spans = clauses(text)
+        found = clauses_aspects(self.taxonomy, self.classifiers, [text[a:b] for a, b in spans])
+        for (start, end), matches in zip(spans, found, strict=True):
             clause = text[start:end]
-            matches = self.taxonomy.match(clause)
             if not matches:
                 continue
             clause_lang = "zh" if han_count(clause) else "en" if latin_count(clause) else detected
@@ -128,7 +141,8 @@ class Analyzer:
                     )
                 else:
                     label, score = cs.label, cs.score
-                aspects.append(AspectSentiment(m.aspect, label, round(score, 4), clause, m.term))
+                source = "rule" if m.term else "model"
+                aspects.append(AspectSentiment(m.aspect, label, round(score, 4), clause, m.term, source))
         kws: tuple[str, ...] = ()
         if self.with_keywords:
             from ._keywords import keywords
@@ -139,6 +153,45 @@ class Analyzer:
     def analyze_many(self, values: Iterable[object], lang: LangOption = "auto") -> Iterator[Analysis]:
         for v in values:
             yield self.analyze(v, lang)
+
+
+def clause_aspects(
+    taxonomy: Taxonomy, classifiers: dict[str, AspectClassifier], clause: str
+) -> list[AspectMatch]:
+    """The rules' matches in a clause, plus the aspects the classifier adds (see :func:`clauses_aspects`)."""
+    return clauses_aspects(taxonomy, classifiers, [clause])[0]
+
+
+def clauses_aspects(
+    taxonomy: Taxonomy, classifiers: dict[str, AspectClassifier], clauses: list[str]
+) -> list[list[AspectMatch]]:
+    """For each clause, the rules' matches plus the aspects the classifier adds.
+
+    The classifier only adds: an aspect the rules found keeps its rule match (term, polarity), and
+    an aspect the rules vetoed in this clause (``卫生`` inside ``卫生间``) or that the taxonomy does
+    not have is never added. A classifier match has an empty ``term`` and no polarity of its own.
+    The classifier scores all clauses of one language in one batch.
+    """
+    out = [taxonomy.match(c) for c in clauses]
+    if not classifiers:
+        return out
+    by_lang: dict[str, list[int]] = {}
+    for i, c in enumerate(clauses):
+        lang = "zh" if han_count(c) else "en" if latin_count(c) else ""
+        if lang in classifiers:
+            by_lang.setdefault(lang, []).append(i)
+    keys = taxonomy.keys
+    for lang, idx in by_lang.items():
+        found = classifiers[lang].predict_many([clauses[i] for i in idx])
+        for i, hits in zip(idx, found, strict=True):
+            if not hits:
+                continue
+            have = {m.aspect for m in out[i]}
+            extra = [k for k, _ in hits if k not in have and k in keys]
+            if extra:
+                vetoed = taxonomy.vetoed(clauses[i])
+                out[i] += [AspectMatch(k, "", 0, len(clauses[i]), 0, False) for k in extra if k not in vetoed]
+    return out
 
 
 _default: Analyzer | None = None

@@ -103,6 +103,19 @@ class Taxonomy:
     def names(self, lang: str = "en") -> dict[str, str]:
         return {a.key: a.zh_name if lang == "zh" else a.en_name for a in self.aspects}
 
+    @property
+    def keys(self) -> frozenset[str]:
+        return frozenset(a.key for a in self.aspects)
+
+    def vetoed(self, clause: str) -> set[str]:
+        """Aspects an ``exclude`` term rules out anywhere in ``clause`` (``卫生间`` vetoes cleanliness)."""
+        if self._veto_scanner is None:
+            return set()
+        out: set[str] = set()
+        for _, _, p in self._veto_scanner.finditer(normalise(clause)):
+            out |= self._vetoes[p]
+        return out
+
     def match(self, clause: str) -> list[AspectMatch]:
         """Every aspect in ``clause`` (one match per aspect; a polar cue beats a plain mention)."""
         text = normalise(clause)
