@@ -252,3 +252,13 @@ def test_the_timeline_names_whom_a_case_went_to_and_how(cw):
     page = login(cw.org.manager_a).get(reverse("console:case_detail", args=[case.pk])).content.decode()
     assert "to 李芳 (To the unit&#x27;s manager)" in page
     assert f"to {cw.agent_1.get_username()} (By hand)" in page
+
+
+def test_bulk_assign_says_what_it_did_and_what_was_missing_on_the_inbox(cw):
+    a = open_one(cw, "a")
+    client = login(cw.org.manager_a)
+    url = reverse("console:case_bulk_assign")
+    empty = client.post(url, {"assignee": cw.agent_2.pk}, follow=True).content.decode()
+    assert "Tick the cases to assign." in empty
+    done = client.post(url, {"case": [a.pk], "assignee": cw.agent_2.pk}, follow=True).content.decode()
+    assert "1 case assigned to agent-2." in done

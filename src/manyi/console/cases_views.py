@@ -20,7 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -149,9 +149,10 @@ def case_bulk_assign(request: HttpRequest) -> HttpResponse:
         return redirect(target)
     done, errors = actions.do_bulk_assign(ids, assignee, actor=request.user)
     if done:
-        messages.success(
-            request, gettext("{n} cases assigned to {name}.").format(n=done, name=assignee.get_username())
-        )
+        from .templatetags.console_tags import staff_name
+
+        text = ngettext("{n} case assigned to {name}.", "{n} cases assigned to {name}.", done)
+        messages.success(request, text.format(n=done, name=staff_name(assignee)))
     for e in errors:
         messages.error(request, e)
     return redirect(target)
