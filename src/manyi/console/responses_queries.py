@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -289,7 +289,8 @@ def table_page(user: Any, params: Mapping[str, Any], columns: list[str], lang: s
     qs = base.select_related("unit", "survey")
     backwards = tq.before is not None
     if tq.sort_column in GROUP_SORTS:
-        got, more, tq = _grouped_rows(user, qs, tq, lang, empty=count == 0)
+        grouped = _scope_by_unit_ids(user, tq.filters).select_related("unit", "survey")
+        got, more, tq = _grouped_rows(user, grouped, tq, lang, empty=count == 0)
     else:
         desc = tq.descending
         order = ("-submitted_at", "-id") if desc else ("submitted_at", "id")
@@ -320,13 +321,31 @@ def table_page(user: Any, params: Mapping[str, Any], columns: list[str], lang: s
     )
 
 
+def _scope_by_unit_ids(user: Any, f: ConsoleFilters) -> QuerySet[Response]:
+    """The same responses as ``f.apply(Response.objects.visible_to(user))``, scoped by unit ids.
+
+    The scope (and the unit filter) becomes ``unit_id + 0 IN (<ids>)``: the ``+ 0`` keeps the
+    planner from reading the rows through the ``(unit, submitted_at)`` index and sorting them all —
+    at a million rows it would rather do that than walk the sorted column's own index, which is
+    what makes a page cheap here (the group queries then add ``<column> = <value>`` and read
+    ``(<column>, submitted_at)`` newest first, a page at a time). Sorting by unit still uses
+    ``(unit, submitted_at)``: its group queries say ``unit_id = <id>`` on the plain column.
+    """
+    units = OrgUnit.objects.visible_to(user)
+    if f.unit is not None:
+        units = units.filter(path__startswith=f.unit.path)
+    ids = list(units.values_list("pk", flat=True))
+    qs = Response.objects.alias(scope_unit=ExpressionWrapper(F("unit_id") + 0, output_field=IntegerField()))
+    return dataclasses.replace(f, unit=None).apply(qs.filter(scope_unit__in=ids))
+
+
 def sort_groups(base: QuerySet[Response], column: str, lang: str) -> list[Any]:
     """The values of ``column`` that the filtered responses hold, in ascending display order.
 
     Units and surveys: those with at least one of the responses (one ``EXISTS`` probe each, on the
     ``(unit, submitted_at)`` / ``(survey, submitted_at)`` index, in one query), by name in ``lang``.
-    Scores, channel and language: the distinct values found by skipping through the column's index
-    (one seek per value), then ``None`` (no value) when some response has none.
+    Scores, channel and language: the distinct values of the whole table, found by skipping through
+    the column's index (one seek per value), then ``None`` (no value) when some response has none.
     """
     field, nullable = GROUP_SORTS[column]
     plain = base.order_by()
@@ -336,7 +355,10 @@ def sort_groups(base: QuerySet[Response], column: str, lang: str) -> list[Any]:
         found = sorted(present, key=lambda o: (o.display_name(lang).casefold(), o.pk))
         return [o.pk for o in found]
     values: list[Any] = []
-    probe = plain.filter(**{f"{field}__isnull": False})
+    # The values of the whole table, not of the reader's set: each probe is then one seek in the
+    # column's index (with the scope and dates it is a walk). A value the reader's set lacks costs
+    # its group query a walk instead, and shows nothing; a forged cursor naming it shows nothing too.
+    probe = Response.objects.filter(**{f"{field}__isnull": False})
     while len(values) < 100:  # a column of a handful of values; the bound only guards a runaway loop
         step = probe.filter(**{f"{field}__gt": values[-1]}) if values else probe
         nxt = step.order_by(field).values_list(field, flat=True).first()
@@ -346,7 +368,7 @@ def sort_groups(base: QuerySet[Response], column: str, lang: str) -> list[Any]:
     if column == "channel":
         labels = dict(Channel.choices)
         values.sort(key=lambda v: str(labels.get(v, v)).casefold())
-    if nullable and plain.filter(**{f"{field}__isnull": True}).exists():
+    if nullable and Response.objects.filter(**{f"{field}__isnull": True}).exists():
         values.append(None)
     return values
 
