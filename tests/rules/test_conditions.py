@@ -142,3 +142,20 @@ def test_severity_is_ordered_and_answers_compare_by_question_code():
         {"field": "answer", "question": "reasons", "op": "in", "value": ["price"]}, ACTIONS
     )
     assert multi.matches(facts(answers={"reasons": ["wait", "price"]}))
+
+
+def test_type_and_pattern_errors_are_said_in_our_words_with_the_value_given():
+    leaf = {"field": "nps", "op": "<=", "value": 6}
+    assert problems({"field": "nps", "op": "=<", "value": "six"}) == [
+        "condition.op: must be one of '=', '!=', '<', '<=', '>', '>='; got \"=<\"",
+        'condition.value: must be a number; got "six"',
+    ]
+    assert problems(leaf, [{"type": "tag", "tags": ["Bad Tag"]}, {"type": "resurvey", "list": []}]) == [
+        "actions[0].tags[0]: use lower-case letters, digits, - and _ only, starting with a letter or digit "
+        '(at most 64 characters); got "Bad Tag"',
+        "actions[1].list: must be text in double quotes; got []",
+    ]
+    assert problems({"all": "x"}, [{"type": "tag", "tags": []}]) == [
+        'condition.all: must be a list in square brackets; got "x"',
+        "actions[0].tags: needs at least 1 item",
+    ]

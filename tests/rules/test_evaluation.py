@@ -28,7 +28,7 @@ from manyi.rules.models import (
 from manyi.rules.queries import dry_run, parsed_version
 from tests.conftest import csi_answers
 
-from .conftest import DETRACTOR, make_rule, submit
+from .conftest import DETRACTOR, OPEN_CASE, make_rule, submit
 
 
 def cases_of(response) -> int:
@@ -330,3 +330,12 @@ def test_a_detractor_through_the_survey_page_gets_a_case_when_the_worker_runs(or
     case = Case.objects.get()
     assert case.response.comment == "等了很久"
     assert Evaluation.objects.filter(kind="response", source_id=case.response_id).exists()
+
+
+@pytest.mark.django_db
+def test_a_rule_named_in_chinese_without_a_slug_is_numbered(org):
+    from manyi.rules.actions import do_save_rule
+
+    first = do_save_rule(condition=DETRACTOR, actions=OPEN_CASE, unit=org.company, name="差评回访")
+    second = do_save_rule(condition=DETRACTOR, actions=OPEN_CASE, unit=org.company, name="再次回访")
+    assert (first.slug, second.slug) == ("rule-1", "rule-2")

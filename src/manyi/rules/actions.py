@@ -86,7 +86,8 @@ def do_save_rule(
         problems.append(Problem("applies_to", _("must be one of {v}").format(v=", ".join(AppliesTo.values))))
     slug = (slug or "").strip()
     if rule is None:
-        slug = slug or slugify(name)[:64]
+        # A name in Chinese has no Latin letters to make a slug of: number it instead.
+        slug = slug or slugify(name)[:64] or (_numbered_slug() if name else "")
         if not slug:
             problems.append(Problem("slug", _("is required (letters, digits, - and _)")))
         elif slug != slugify(slug) or len(slug) > 64:
@@ -143,6 +144,13 @@ def do_save_rule(
         rule.current_version = version
         rule.save(update_fields=["current_version"])
     return rule
+
+
+def _numbered_slug() -> str:
+    n = Rule.objects.count() + 1
+    while Rule.objects.filter(slug=f"rule-{n}").exists():
+        n += 1
+    return f"rule-{n}"
 
 
 def _resurvey_lists(actions_json: list[dict[str, Any]]) -> tuple[list[tuple[str, Any]], list[Problem]]:

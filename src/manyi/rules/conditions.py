@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -757,6 +758,28 @@ def _message(err: Mapping[str, Any]) -> str:
         return _("is required")
     if err.get("type") == "extra_forbidden":
         return _("is not a known key here")
+    kind, ctx = err.get("type"), err.get("ctx") or {}
+    got = json.dumps(err.get("input"), ensure_ascii=False, default=str)
+    # Pydantic's own sentences are English only: the common ones are said in the reader's language.
+    if kind == "literal_error":
+        expected = str(ctx.get("expected", "")).replace(" or ", ", ")
+        return _("must be one of {values}; got {value}").format(values=expected, value=got)
+    if kind == "string_pattern_mismatch":
+        return _(
+            "use lower-case letters, digits, - and _ only, starting with a letter or digit "
+            "(at most 64 characters); got {value}"
+        ).format(value=got)
+    if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
+        return _("must be a number; got {value}").format(value=got)
+    if kind == "too_short":
+        n = int(ctx.get("min_length", 1))
+        return ngettext("needs at least {n} item", "needs at least {n} items", n).format(n=n)
+    if kind == "list_type":
+        return _("must be a list in square brackets; got {value}").format(value=got)
+    if kind == "string_type":
+        return _("must be text in double quotes; got {value}").format(value=got)
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return _("must be an object in curly braces; got {value}").format(value=got)
     if err.get("type") == "union_tag_invalid" and "actions" in err.get("loc", ()):
         return _("unknown action type; use open_case, notify, tag or resurvey")
     if err.get("type") == "union_tag_not_found" and "actions" in err.get("loc", ()):
