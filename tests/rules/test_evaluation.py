@@ -334,8 +334,6 @@ def test_a_detractor_through_the_survey_page_gets_a_case_when_the_worker_runs(or
 
 @pytest.mark.django_db
 def test_a_rule_named_in_chinese_without_a_slug_is_numbered(org):
-    from manyi.rules.actions import do_save_rule
-
     first = do_save_rule(condition=DETRACTOR, actions=OPEN_CASE, unit=org.company, name="差评回访")
     second = do_save_rule(condition=DETRACTOR, actions=OPEN_CASE, unit=org.company, name="再次回访")
     assert (first.slug, second.slug) == ("rule-1", "rule-2")
