@@ -551,11 +551,12 @@ class ResponseImporter:
 
     def _insert_responses(self, records: list[ResponseRecord], ids: list[int]) -> None:
         if self.json_rows:
-            joined = ",".join(
-                f"[{pk},{'null' if r.customer_id is None else r.customer_id},{r.row_json}"
-                for r, pk in zip(records, ids, strict=True)
-            )
-            _insert_json(Response._meta.db_table, RESPONSE_JSON_COLUMNS, f"[{joined}]")
+            for lo in range(0, len(records), JSON_ROWS):
+                joined = ",".join(
+                    f"[{pk},{'null' if r.customer_id is None else r.customer_id},{r.row_json}"
+                    for r, pk in zip(records[lo : lo + JSON_ROWS], ids[lo : lo + JSON_ROWS], strict=True)
+                )
+                _insert_json(Response._meta.db_table, RESPONSE_JSON_COLUMNS, f"[{joined}]")
             return
         when = self._when
         rows = [
@@ -569,16 +570,17 @@ class ResponseImporter:
 
     def _insert_answers(self, records: list[ResponseRecord], ids: list[int]) -> None:
         if self.json_rows:
-            joined = ",".join(f"[{pk},{r.answers_json}]" for r, pk in zip(records, ids, strict=True))
             qn = connection.ops.quote_name
+            sql = (
+                f"INSERT INTO {qn(Answer._meta.db_table)} (response_id, question_code, number, text, choices) "
+                "SELECT r.value ->> 0, a.value ->> 0, a.value ->> 1, a.value ->> 2, a.value ->> 3 "
+                "FROM json_each(%s) r, json_each(r.value, '$[1]') a"
+            )
             with connection.cursor() as cur:
                 # One row per response with its answers nested: [id, [[code, number, text, choices], …]].
-                cur.execute(
-                    f"INSERT INTO {qn(Answer._meta.db_table)} (response_id, question_code, number, text, choices) "
-                    "SELECT r.value ->> 0, a.value ->> 0, a.value ->> 1, a.value ->> 2, a.value ->> 3 "
-                    "FROM json_each(%s) r, json_each(r.value, '$[1]') a",
-                    [f"[{joined}]"],
-                )
+                for lo in range(0, len(records), JSON_ROWS):
+                    part = zip(records[lo : lo + JSON_ROWS], ids[lo : lo + JSON_ROWS], strict=True)
+                    cur.execute(sql, ["[" + ",".join(f"[{pk},{r.answers_json}]" for r, pk in part) + "]"])
             return
         rows = [(pk, *a) for r, pk in zip(records, ids, strict=True) for a in r.answers]
         _insert(
@@ -604,6 +606,7 @@ class ResponseImporter:
             )
 
 
+JSON_ROWS = 1000  # responses per statement: big enough to leave the GIL for long, small enough for memory
 RESPONSE_JSON_COLUMNS = ("id", "customer_id", "submission_id", "survey_id", "version_id", "unit_id", "channel",
                          "language", "started_at", "submitted_at", "ip_hash", "nps", "csat", "ces", "comment")  # fmt: skip
 
