@@ -337,3 +337,29 @@ def test_a_rule_named_in_chinese_without_a_slug_is_numbered(org):
     first = do_save_rule(condition=DETRACTOR, actions=OPEN_CASE, unit=org.company, name="差评回访")
     second = do_save_rule(condition=DETRACTOR, actions=OPEN_CASE, unit=org.company, name="再次回访")
     assert (first.slug, second.slug) == ("rule-1", "rule-2")
+
+
+@pytest.mark.django_db
+def test_a_rules_notification_reaches_the_endpoints_that_take_rule_matched_only(org, settings):
+    from manyi.notifications.actions import do_create_endpoint
+
+    settings.MANYI_WEBHOOK_ALLOW = ["hooks.example.com"]
+    wants = do_create_endpoint(
+        unit=org.company,
+        name="CRM",
+        kind="webhook",
+        url="https://hooks.example.com/a",
+        events=["rule.matched"],
+    )
+    do_create_endpoint(
+        unit=org.company,
+        name="Other",
+        kind="webhook",
+        url="https://hooks.example.com/b",
+        events=["case.closed"],
+    )
+    make_rule(org.company, DETRACTOR, [{"type": "notify", "users": ["admin1"]}])
+    rs = [submit(org.link_a, nps=2), submit(org.link_b, nps=3)]
+    do_evaluate("response", [r.pk for r in rs])
+    hooks = Notification.objects.filter(event__type="rule.matched", endpoint__isnull=False)
+    assert sorted(hooks.values_list("endpoint_id", flat=True)) == [wants.pk, wants.pk]

@@ -334,11 +334,20 @@ class _Batch:
     sources: dict[int, Any]
     tags: dict[str, Tag] = field(default_factory=dict)
     recipients: dict[tuple[int, tuple[str, ...], tuple[str, ...]], list[Any]] = field(default_factory=dict)
+    hooks: dict[int, list[Any]] = field(default_factory=dict)
 
     def tag(self, slug: str) -> Tag:
         if slug not in self.tags:
             self.tags[slug] = Tag.objects.get_or_create(slug=slug)[0]
         return self.tags[slug]
+
+    def endpoints(self, unit: OrgUnit) -> list[Any]:
+        """The webhook and chat-bot endpoints that take ``rule.matched`` for ``unit``, read once."""
+        if unit.pk not in self.hooks:
+            from manyi.notifications.queries import matching_endpoints
+
+            self.hooks[unit.pk] = matching_endpoints(unit, "rule.matched")
+        return self.hooks[unit.pk]
 
     def people(self, unit: OrgUnit, action: NotifyAction) -> list[Any]:
         key = (unit.pk, tuple(action.roles), tuple(action.users))
@@ -374,7 +383,7 @@ def _apply(r: ActiveRule, f: Facts, now: datetime, report: EvaluationReport, bat
             if outcome.get("case_created") and case is not None and case.assignee_id is not None:
                 # The case has just told its assignee (case.assigned); one e-mail per event is enough.
                 people = [p for p in people if p.pk != case.assignee_id]
-            sent = _notify(r, f, source, unit, action, case, people)
+            sent = _notify(r, f, source, unit, action, case, people, batch.endpoints(unit))
             outcome["notified"] = outcome.get("notified", 0) + sent
             report.notified += sent
         elif isinstance(action, TagAction):
@@ -491,6 +500,7 @@ def _notify(
     action: NotifyAction,
     case: Any,
     recipients: list[Any],
+    endpoints: list[Any] | None = None,
 ) -> int:
     from django.conf import settings
 
@@ -535,6 +545,7 @@ def _notify(
         context=context,
         unit=unit,
         case=case,
+        endpoints=endpoints,
     )
     return len(recipients)
 
