@@ -433,3 +433,22 @@ def test_alerts_raised_by_the_alert_rules_are_marked_on_the_trend_and_listed(sco
     html = login(scored.manager_a).get("/?period=7d").content.decode()
     assert "NPS dropped at sh-001" in html and "NPS dropped at cd-001" not in html
     assert build(scored.manager_a, "period=7d", metric="csi").alerts == []  # no alert rules on CSI
+
+
+@pytest.mark.django_db
+def test_a_league_whose_units_have_no_answers_says_so_instead_of_drawing_an_empty_chart(scored):
+    from manyi.org.actions import do_create_unit
+    from manyi.org.choices import UnitKind
+
+    do_create_unit(
+        code="sh-001-desk",
+        name={"zh-hans": "上海一店服务台", "en": "Shanghai 1 desk"},
+        kind=UnitKind.STORE,
+        parent=scored.store_a,
+    )
+    client = login(scored.manager_a)
+    client.cookies.load({"django_language": "en"})
+    body = client.get("/").content.decode()
+    assert 'id="chart-league"' not in body
+    assert "The unit below has no answers in these filters." in body
+    assert 'id="chart-league"' in login(scored.admin).get("/").content.decode()

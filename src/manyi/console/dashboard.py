@@ -276,6 +276,12 @@ class Dashboard:
     league: list[LeagueRow] = field(default_factory=list)
     league_parent: OrgUnit | None = None
     distribution: list[Bucket] = field(default_factory=list)
+
+    @property
+    def league_has_answers(self) -> bool:
+        """True when some unit of the league has answers (else the chart would be an empty frame)."""
+        return any(r.estimate.n for r in self.league)
+
     aspects: list[dict[str, Any]] | None = None  # None: no text analysis in the store yet
     comments: list[Comment] = field(default_factory=list)
     cases: CaseSummary | None = None
