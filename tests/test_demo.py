@@ -287,6 +287,11 @@ def test_cases_follow_detractors_and_serious_complaints_and_belong_to_their_stor
     assert not closing.filter(data__resolution=None).exists()
     before = cases.count()
     assert do_catch_up().matches == 0 and Case.objects.count() == before
+    # Closed cases already asked their customer again: starting the worker sends no re-survey.
+    from manyi.cases.recovery import catch_up as resurvey_catch_up
+
+    assert not cases.filter(status="closed", resurvey_status="").exists()
+    assert resurvey_catch_up(NOW) == 0
     for case in cases.exclude(assignee__isnull=True)[:300]:
         assert RoleAssignment.objects.filter(
             user=case.assignee, unit__path__startswith=case.unit.path

@@ -1653,13 +1653,17 @@ class _Builder:
                 policy.tolist(),
                 sla[:, 0].tolist(),
                 sla[:, 1].tolist(),
+                # Closed cases asked their customer again when they closed (or could not: no one known).
+                np.where(status == 5, np.where(customer > 0, "sent", "skipped"), "").tolist(),
+                _objects(np.array(self.stamps(closed), dtype=object), (status == 5) & (customer > 0)),
                 strict=True,
             )
         )
         fields = ("unit", "response", "feedback", "customer", "title", "status", "priority", "assignee",
                   "first_response_due", "resolution_due", "created_at", "closed_at", "resolved_at",
                   "first_responded_at", "root_cause", "resolution", "compensation_amount",
-                  "rule_version_id", "sla_policy", "first_response_target", "resolution_target")  # fmt: skip
+                  "rule_version_id", "sla_policy", "first_response_target", "resolution_target",
+                  "resurvey_status", "resurvey_sent_at")  # fmt: skip
         self.insert(Case, fields, rows)
         # Each case is a match of the rule that opened it, so the rule pages show their history.
         case_ids = list(
@@ -1688,7 +1692,7 @@ class _Builder:
         )
         self.write_case_timelines(
             case_ids, status, assignee, english, created, first_answer, resolved, closed, cause, resolution,
-            np.where(compensated, amount, 0.0), policy, version,
+            np.where(compensated, amount, 0.0), policy, version, customer > 0,
         )  # fmt: skip
         # The rules have seen everything loaded: the worker judges only what comes in from now on.
         for kind, ids in (("response", response_ids), ("feedback", fb_ids)):
@@ -1714,9 +1718,11 @@ class _Builder:
         amount: np.ndarray,
         policy: np.ndarray,
         version: list[Any],
+        has_customer: np.ndarray,
     ) -> None:
         """Each case's log, as working it writes one: opened and assigned, the call back to the
-        customer, waiting for them, resolved with the root cause and resolution, closed."""
+        customer, waiting for them, resolved with the root cause and resolution, closed and the
+        customer asked again."""
         from manyi.cases.models import CaseEvent, RootCause
 
         usernames = dict(
@@ -1760,6 +1766,9 @@ class _Builder:
             rows.append((case_id, "status", who, "", "", "in_progress", "resolved", data, t_resolved[i]))
             if st == 5:
                 rows.append((case_id, "status", who, "", "", "resolved", "closed", data, t_closed[i]))
+                asked = {"status": "sent" if has_customer[i] else "skipped", "channel": "sms"}
+                reason = "" if has_customer[i] else "no customer"
+                rows.append((case_id, "resurvey", None, reason, "", "", "", json.dumps(asked), t_closed[i]))
         fields = (
             "case",
             "kind",
