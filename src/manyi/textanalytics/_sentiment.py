@@ -20,12 +20,25 @@ from typing import Literal
 import numpy as np
 
 from ._errors import ModelError
-from ._text import en_char_grams, en_features, en_word_features, en_words, zh_features
+from ._text import (
+    en_char_grams,
+    en_features,
+    en_word_features,
+    en_word_only_features,
+    en_words,
+    zh_features,
+    zh_short_features,
+)
 
 Label = Literal["negative", "neutral", "positive"]
 FORMAT = "manyi-linear-text/1"
 MODELS_DIR = Path(__file__).parent / "models"
-FEATURES: dict[str, Callable[[str], list[str]]] = {"zh_char_1_3": zh_features, "en_word_char": en_features}
+FEATURES: dict[str, Callable[[str], list[str]]] = {
+    "zh_char_1_3": zh_features,
+    "en_word_char": en_features,
+    "zh_char_1_2": zh_short_features,
+    "en_word_1_2": en_word_only_features,
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -157,6 +157,17 @@ def zh_features(text: str) -> list[str]:
     return out
 
 
+def zh_short_features(text: str) -> list[str]:
+    """Character 1–2-grams of a Chinese text (the aspect classifier's cheaper features)."""
+    s = prepare(text).replace(" ", "")
+    return [s[i] for i in range(len(s))] + [s[i : i + 2] for i in range(len(s) - 1)]
+
+
+def en_word_only_features(text: str) -> list[str]:
+    """Word 1–2-grams with negation marking, no character n-grams (the aspect classifier's features)."""
+    return en_word_features(en_words(text))
+
+
 def en_words(text: str) -> list[str]:
     """The word tokens the English model sees."""
     return _WORD_RE.findall(prepare(text))
