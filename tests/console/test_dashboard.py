@@ -452,3 +452,23 @@ def test_a_league_whose_units_have_no_answers_says_so_instead_of_drawing_an_empt
     assert 'id="chart-league"' not in body
     assert "The unit below has no answers in these filters." in body
     assert 'id="chart-league"' in login(scored.admin).get("/").content.decode()
+
+
+@pytest.mark.django_db
+def test_latest_comments_name_each_aspect_once_in_the_page_language_and_link_to_its_responses(scored):
+    from django.utils import translation
+
+    from manyi import textanalytics as ta
+
+    with translation.override("en"):
+        comments = build(scored.manager_a).comments
+    names = ta.default_taxonomy().names("en")
+    for c in comments:
+        codes = [code for code, _s in c.aspects]
+        assert len(codes) == len(set(codes))
+        assert [name for name, _s, _h in c.labelled] == [names.get(code, code) for code in codes]
+        assert all(
+            f"aspect={code}" in href
+            for (code, _s), (_n, _s2, href) in zip(c.aspects, c.labelled, strict=True)
+        )
+    assert any(c.labelled for c in comments)

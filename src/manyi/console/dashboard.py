@@ -245,7 +245,9 @@ class Comment:
     response: Response
     sentiment: str  # positive / neutral / negative / ""
     score: float | None
-    aspects: list[tuple[str, str]]
+    aspects: list[tuple[str, str]]  # (aspect code, sentiment), each aspect once
+    #: (name in the page's language, sentiment, link to the responses naming it), each aspect once
+    labelled: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -569,12 +571,17 @@ def latest_comments(user: Any, f: ConsoleFilters) -> list[Comment]:
         .order_by("-submitted_at", "-id")[:LATEST_COMMENTS]
     )
     out = []
+    names = ta.default_taxonomy().names("zh" if _lang().startswith("zh") else "en")
+    rank = {"negative": 0, "positive": 1}
     for r in qs:
         try:
             a = ta.analyze(r.comment)
-            out.append(
-                Comment(r, a.sentiment.label, a.sentiment.score, [(x.aspect, x.sentiment) for x in a.aspects])
-            )
+            found: dict[str, str] = {}
+            for x in a.aspects:  # an aspect named twice is shown once, by its most critical mention
+                if x.aspect not in found or rank.get(x.sentiment, 2) < rank.get(found[x.aspect], 2):
+                    found[x.aspect] = x.sentiment
+            labelled = [(names.get(k, k), v, list_url(f, aspect=k)) for k, v in found.items()]
+            out.append(Comment(r, a.sentiment.label, a.sentiment.score, list(found.items()), labelled))
         except Exception:  # text analysis never raises by contract; a model problem must not hide the comment
             out.append(Comment(r, "", None, []))
     return out
