@@ -90,6 +90,7 @@ class Taxonomy:
                     entry.append((a, pol))
             for ex in a.exclude:
                 self._vetoes.setdefault(_norm(ex), set()).add(a.key)
+        self._keys = frozenset(a.key for a in self.aspects)
         self._scanner = PhraseScanner(self._cues)
         self._veto_scanner = PhraseScanner(self._vetoes) if self._vetoes else None
 
@@ -105,7 +106,8 @@ class Taxonomy:
 
     @property
     def keys(self) -> frozenset[str]:
-        return frozenset(a.key for a in self.aspects)
+        """The aspect keys of this taxonomy."""
+        return self._keys
 
     def vetoed(self, clause: str) -> set[str]:
         """Aspects an ``exclude`` term rules out anywhere in ``clause`` (``卫生间`` vetoes cleanliness)."""
