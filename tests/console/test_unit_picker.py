@@ -104,3 +104,21 @@ def test_a_search_typed_without_javascript_comes_back_with_the_picker_open_on_it
     assert re.search(r'<details class="unitpick" id="f-unit" open>', body)
     results = body[body.index('id="f-unit-results"') : body.index("</ul>", body.index('id="f-unit-results"'))]
     assert f"unit={world.org.store_c.pk}" in results
+
+
+@pytest.mark.django_db
+def test_a_flat_chain_opens_only_the_path_to_the_unit_in_use_and_points_to_the_search(
+    world: World, monkeypatch: Any
+) -> None:
+    from manyi.console import unit_picker
+
+    monkeypatch.setattr(unit_picker, "EXPAND_MAX", 1)  # as if the company had thousands of children
+    client = login(world.org.admin)
+    body = client.get(reverse("console:response_list") + f"?unit={world.org.store_a.pk}").content.decode()
+    links = picker_links(body)
+    assert f"/responses/?unit={world.org.store_a.pk}" in links
+    assert "units here: find another with the search above." in body
+    assert "West" not in body  # the other region is not listed, only found by the search
+    monkeypatch.setattr(unit_picker, "CHILDREN_MAX", 1)
+    frag = client.get(reverse("console:unit_picker") + f"?parent={world.org.company.pk}").content.decode()
+    assert "More units than can be listed here" in frag

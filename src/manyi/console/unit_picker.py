@@ -26,6 +26,11 @@ PAGES = {"home": "console:home", "responses": "console:response_list"}
 DROPPED = ("unit", "unit_q", "after", "before", "page", "to_page")
 SEARCH_LIMIT = 30
 QUERY_MAX = 64
+#: A branch opens by itself (the top units, the path to the unit in use) only up to this many
+#: children; a flat chain of thousands of stores is reached through the search instead.
+EXPAND_MAX = 100
+#: Children listed when a branch is opened; past this the list says to search.
+CHILDREN_MAX = 300
 
 
 @dataclass
@@ -38,6 +43,7 @@ class Node:
     n_children: int
     children: list[Node] = field(default_factory=list)
     open: bool = False
+    cut: bool = False  # opened with only the path to the unit in use among too many children
     trail: str = ""  # for search results: the names of the ancestors in scope, top first
 
 
@@ -119,7 +125,7 @@ def children(user: Any, parent_id: int, lang: str, page: str, keep: str) -> list
     if not _scope(user).filter(pk=parent_id).exists():
         return None
     units = list(_scope(user).filter(parent_id=parent_id).only("pk", "name", "code", "locale"))
-    return _nodes(user, units, lang, page, keep, None)
+    return _nodes(user, units, lang, page, keep, None)[:CHILDREN_MAX]
 
 
 def search(user: Any, query: str, lang: str, page: str, keep: str) -> list[Node]:
@@ -161,9 +167,13 @@ def build(user: Any, params: Mapping[str, Any], current: OrgUnit | None, lang: s
 
     def expand(nodes: list[Node], depth: int) -> None:
         for n in nodes:
-            if n.n_children and (depth == 0 or n.pk in opened):
+            if n.n_children and (n.pk in opened or (depth == 0 and n.n_children <= EXPAND_MAX)):
                 n.open = True
-                n.children = _nodes(user, by_parent.get(n.pk, []), lang, page, keep, current, counts)
+                kids = _nodes(user, by_parent.get(n.pk, []), lang, page, keep, current, counts)
+                if len(kids) > EXPAND_MAX:
+                    kids = [k for k in kids if k.pk in opened or k.current]
+                    n.cut = True
+                n.children = kids
                 expand(n.children, depth + 1)
 
     expand(roots, 0)

@@ -83,7 +83,7 @@ def unit_picker(request: HttpRequest) -> HttpResponse:
         nodes = (
             unit_picker_q.children(request.user, int(parent), lang, page, keep) if parent.isdigit() else None
         )
-        ctx = {"nodes": nodes or [], "searched": False}
+        ctx = {"nodes": nodes or [], "searched": False, "cut": len(nodes or []) >= unit_picker_q.CHILDREN_MAX}
     else:
         query = (request.GET.get("q") or request.GET.get("unit_q") or "")[: unit_picker_q.QUERY_MAX]
         ctx = {
