@@ -96,7 +96,7 @@ def notify_people_many(
     ]
     try:
         with transaction.atomic():  # a savepoint: a notifier's failure never undoes the case change
-            notify_many(messages, unit=case.unit, case=case)
+            notify_many(messages, unit=case.unit, case=case, savepoint=False)
     except Exception:
         log.exception("cases: notify(%s) failed for case %s", [m.event for m in messages], case.pk)
         return False

@@ -122,9 +122,14 @@ def notify_many(
     case: Any = None,
     endpoints: list[Endpoint] | None = None,
     enqueue: bool = True,
+    savepoint: bool = True,
 ) -> list[Notification]:
     """``notify`` for several events about the same unit and case (a case opened and assigned):
-    the endpoints are read once and the events and their notifications written in one INSERT each."""
+    the endpoints are read once and the events and their notifications written in one INSERT each.
+
+    Inside the caller's transaction the writes get a savepoint of their own, so a caller that
+    catches a failure here keeps its own writes; ``savepoint=False`` saves those two statements for
+    a caller that holds a savepoint around this call already (``cases.actions.notify_people``)."""
     for m in messages:
         if m.event not in EventType.values:
             raise NotificationError(
@@ -136,9 +141,7 @@ def notify_many(
     data = [_json_safe(m.context) for m in messages]
     case_id = getattr(case, "pk", case) if case is not None else None
     candidates = active_endpoints(unit) if endpoints is None else list(endpoints)
-    # All or nothing with the caller's transaction (no savepoint of its own: callers that must
-    # survive a failure here, like cases.notify_people, hold one); outside one, its own transaction.
-    with transaction.atomic(savepoint=False):
+    with transaction.atomic(savepoint=savepoint):
         events = Event.objects.bulk_create(
             [
                 Event(
