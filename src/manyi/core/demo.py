@@ -1685,7 +1685,7 @@ class _Builder:
                     source_ids[i],
                     unit_ids[i],
                     matched[i],
-                    json.dumps({"case": case_ids[i], "case_created": True}),
+                    f'{{"case": {case_ids[i]}, "case_created": true}}',
                 )
                 for i in range(nr + nf)
             ],
@@ -1737,17 +1737,24 @@ class _Builder:
         t_created, t_answer, t_wait = stamp(created), stamp(first_answer), stamp(wait_at)
         t_resolved, t_closed = stamp(resolved), stamp(closed)
         called = ("已致电客户，致歉并了解了情况。", "Called the customer, apologised and heard them out.")
+        # The payloads repeat (a few rule versions, policies, staff, causes): encode each once.
+        encoded: dict[tuple[Any, ...], str] = {}
+
+        def js(payload: dict[str, Any]) -> str:
+            key = tuple(payload.items())
+            if key not in encoded:
+                encoded[key] = json.dumps(payload)
+            return encoded[key]
+
         rows: list[tuple[Any, ...]] = []
         for i, case_id in enumerate(case_ids):
             st, who, en = int(status[i]), assignee[i], bool(english[i])
             opened = {"rule_version_id": version[i].pk, "sla_policy_id": int(policy[i])}
-            rows.append((case_id, "opened", None, "", "", "", "new", json.dumps(opened), t_created[i]))
+            rows.append((case_id, "opened", None, "", "", "", "new", js(opened), t_created[i]))
             if who is None:
                 continue
             given = {"from": None, "to": who, "how": "manager", "username": usernames.get(who, "")}
-            rows.append(
-                (case_id, "assignment", None, "", "", "new", "assigned", json.dumps(given), t_created[i])
-            )
+            rows.append((case_id, "assignment", None, "", "", "new", "assigned", js(given), t_created[i]))
             if st < 2:
                 continue
             rows.append((case_id, "contact_out", who, called[en], "phone", "", "", "{}", t_answer[i]))
@@ -1762,13 +1769,13 @@ class _Builder:
                 "compensation_amount": f"{amount[i]:.2f}" if amount[i] else None,
                 "compensation_voucher": "",
             }
-            data = json.dumps(finished)
+            data = js(finished)
             rows.append((case_id, "status", who, "", "", "in_progress", "resolved", data, t_resolved[i]))
             if st == 5:
                 rows.append((case_id, "status", who, "", "", "resolved", "closed", data, t_closed[i]))
                 asked = {"status": "sent" if has_customer[i] else "skipped", "channel": "sms"}
                 reason = "" if has_customer[i] else "no customer"
-                rows.append((case_id, "resurvey", None, reason, "", "", "", json.dumps(asked), t_closed[i]))
+                rows.append((case_id, "resurvey", None, reason, "", "", "", js(asked), t_closed[i]))
         fields = (
             "case",
             "kind",
