@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 import typer
 
 app = typer.Typer(
-    help="Rules: when a response or feedback matches, open a case, notify, tag.", no_args_is_help=True
+    help="Rules: when a response or feedback matches, open a case, notify, tag, add to a re-survey.",
+    no_args_is_help=True,
 )
 
 
