@@ -246,20 +246,33 @@ class _BatchWriter:
 
 
 class _RoomySqliteCache:
-    """A 64 MB page cache on SQLite while the import runs, so the indexes being appended to stay in memory."""
+    """While the import runs on SQLite: a 64 MB page cache, so the indexes being appended to stay in
+    memory, and checkpoints every WAL_CHECKPOINT_PAGES instead of every 1,000 pages, so index pages
+    that every batch touches are copied into the database file (and synced) once a while, not after
+    every batch."""
 
     def __init__(self) -> None:
-        self.before: int | None = None
+        self.before: tuple[int, int] | None = None
         if connection.vendor == "sqlite":
             with connection.cursor() as cur:
                 cur.execute("PRAGMA cache_size")
-                self.before = int(cur.fetchone()[0])
+                cache = int(cur.fetchone()[0])
+                cur.execute("PRAGMA wal_autocheckpoint")
+                self.before = (cache, int(cur.fetchone()[0]))
                 cur.execute("PRAGMA cache_size=-65536")
+                cur.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
 
     def restore(self) -> None:
         if self.before is not None:
             with connection.cursor() as cur:
-                cur.execute(f"PRAGMA cache_size={self.before}")
+                cur.execute(f"PRAGMA cache_size={self.before[0]}")
+                cur.execute(f"PRAGMA wal_autocheckpoint={self.before[1]}")
+                if not connection.in_atomic_block:
+                    # Copy what this import left in the WAL now, not in the next web request that commits.
+                    cur.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+WAL_CHECKPOINT_PAGES = 25_000  # 100 MB of WAL between checkpoints
 
 
 def _write(importer: Importer, batch: list[Any], dry_run: bool) -> list[Written]:
