@@ -159,6 +159,25 @@ def test_the_periodic_refresh_recomputes_only_analyses_whose_responses_changed(o
 
 
 @pytest.mark.django_db
+def test_a_refresh_over_its_time_budget_leaves_the_rest_for_a_queued_next_run(org, monkeypatch):
+    from django_tasks_db.models import DBTaskResult
+
+    from manyi.insights import tasks
+
+    record(org, 60)
+    stale = do_refresh_driver_analyses(budget_seconds=0.0)
+    assert stale.computed == 1 and stale.left >= 1
+    DriverAnalysis.objects.all().delete()
+    monkeypatch.setattr(tasks, "BUDGET_SECONDS", 0.0)
+    out = refresh_driver_analyses.call()
+    assert out["computed"] == 1 and out["left"] == stale.left
+    queued = DBTaskResult.objects.filter(task_path="manyi.insights.tasks.refresh_driver_analyses")
+    assert queued.count() == 1
+    done = do_refresh_driver_analyses()
+    assert done.left == 0 and done.computed == stale.left
+
+
+@pytest.mark.django_db
 def test_the_drivers_index_lists_the_surveys_with_a_link_to_their_page(org):
     client = Client()
     client.force_login(org.manager_a)

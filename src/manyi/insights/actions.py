@@ -51,21 +51,24 @@ def do_compute_driver_analysis(
 class RefreshReport:
     computed: int = 0
     fresh: int = 0
+    left: int = 0
     keys: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"computed": self.computed, "fresh": self.fresh, "keys": self.keys}
+        return {"computed": self.computed, "fresh": self.fresh, "left": self.left, "keys": self.keys}
 
 
-def do_refresh_driver_analyses(*, limit: int = 50) -> RefreshReport:
+def do_refresh_driver_analyses(*, limit: int = 50, budget_seconds: float | None = None) -> RefreshReport:
     """Recompute every cached analysis whose responses changed, and make sure each active survey has
     one for the whole organisation and for every unit someone holds a role at.
 
     Idempotent: it compares each row's ``data_mark`` with the responses now there, so running it
     twice, or after a crash, computes only what is missing or stale. At most ``limit`` analyses are
-    computed per run; the next run continues.
+    computed per run, and with ``budget_seconds`` no new one is started once that much time has
+    passed; ``left`` counts the stale analyses a later run has to compute.
     """
     report = RefreshReport()
+    started = time.monotonic()
     wanted: list[tuple[Survey, OrgUnit | None, str]] = []
     for analysis in DriverAnalysis.objects.select_related("survey", "unit").order_by("computed_at"):
         wanted.append((analysis.survey, analysis.unit, analysis.segment_by))
@@ -92,7 +95,10 @@ def do_refresh_driver_analyses(*, limit: int = 50) -> RefreshReport:
         if cached is not None and cached.data_mark == queries.data_mark(survey, unit)[0]:
             report.fresh += 1
             continue
-        if report.computed >= limit:
+        if report.computed >= limit or (
+            budget_seconds is not None and report.computed and time.monotonic() - started >= budget_seconds
+        ):
+            report.left += 1
             continue
         do_compute_driver_analysis(survey=survey, unit=unit, segment_by=segment_by)
         report.computed += 1
