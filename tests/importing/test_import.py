@@ -414,3 +414,22 @@ def test_with_two_writing_threads_a_repeat_further_down_still_lands_last(tmp_pat
     assert Answer.objects.filter(question_code="nps", number=10).count() == 2
     again = run_import(two_writers, f, batch_size=4, threaded=True)
     assert (again.created, again.updated + again.unchanged) == (0, 32)
+
+
+@pytest.mark.django_db
+def test_a_reimport_that_changes_responses_reaches_the_analytics_store_without_a_rebuild(
+    org: Any, tmp_path: Path
+) -> None:
+    from manyi.analytics import MetricQuery, run, store, store_engine
+
+    path = tmp_path / "store.duckdb"
+    import_file("responses", write_csv(tmp_path / "a.csv", [row("S1", nps=10), row("S2", nps=10)]))
+    store.sync(path)
+    summary = import_file("responses", write_csv(tmp_path / "b.csv", [row("S1", nps=0), row("S2", nps=10)]))
+    assert summary.updated == 1
+    assert store.sync(path).changed == 1
+    with store_engine(path, rollups=True) as engine:
+        estimate = run(MetricQuery("nps"), engine, scope=None).rows[0].estimate
+        answers = engine.con.execute("SELECT count(*) FROM answers").fetchone()
+    assert (estimate.n, estimate.value) == (2, 0.0)  # one promoter and one detractor, not three answers
+    assert answers == (Answer.objects.filter(number__isnull=False).count(),)

@@ -21,6 +21,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
+from manyi.analytics.actions import record_changed_responses
 from manyi.customers.models import Customer
 from manyi.responses.choices import Channel
 from manyi.responses.models import Answer, Response
@@ -435,6 +436,8 @@ class ResponseImporter:
             self._insert_answers(new, ids)
         if changed:
             ids = [existing[r.key] for r in changed]
+            # In the batch's transaction: the analytics store replaces its copies at the next sync.
+            record_changed_responses(ids)
             self._update_responses(changed, ids)
             for id_part in c.chunks(ids):
                 Answer.objects.filter(response_id__in=id_part).delete()
