@@ -251,6 +251,9 @@ _REPORT_KEYS = ("org_units", "stores", "staff", "surveys", "responses", "feedbac
 
 def _serve_with_worker(port: int) -> None:
     env = dict(os.environ)
+    # Links in the demo's e-mails and text messages point at the server started here, unless the
+    # operator set the public address.
+    env.setdefault("MANYI_BASE_URL", f"http://127.0.0.1:{port}")
     procs = [
         subprocess.Popen([sys.executable, "-m", "manyi.cli", "worker"], env=env),
         subprocess.Popen(_gunicorn_argv("127.0.0.1", port, 0), env=env),

@@ -35,3 +35,6 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db.setdefault("TEST", {})["NAME"] = str(ENV.data_dir / "test.sqlite3")
 
 DATABASES = {"default": _db}
+
+# PostgreSQL keeps rollup tables of its own for the analytics runner (see docs/analytics.md).
+MANYI_ANALYTICS_DATABASE_ROLLUPS = ENV.analytics_database_rollups

@@ -49,6 +49,7 @@ class Settings:
     data_dir: Path
     database_url: str | None
     pg_server_side_binding: bool
+    analytics_database_rollups: bool
     secret_key: str
     debug: bool
     allowed_hosts: list[str]
@@ -88,6 +89,7 @@ def load() -> Settings:
             data_dir=data_dir,
             database_url=_env.str("MANYI_DATABASE_URL", None) or None,
             pg_server_side_binding=_env.bool("MANYI_PG_SERVER_SIDE_BINDING", True),
+            analytics_database_rollups=_env.bool("MANYI_ANALYTICS_DATABASE_ROLLUPS", True),
             secret_key=_secret_key(data_dir, _env.str("MANYI_SECRET_KEY", None)),
             debug=debug,
             allowed_hosts=_env.list("MANYI_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"]),
