@@ -13,7 +13,6 @@ from django.tasks import task
 
 from .actions import do_refresh_driver_analyses
 
-
 # One run stops starting analyses after this many seconds and queues the next run behind whatever
 # else is waiting, so a backlog (after an import, or the demo's first start) never holds the worker
 # for minutes while a detractor's case waits to be opened.
