@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from django.conf import settings
 from django.http import QueryDict
 from django.utils import timezone
 from hypothesis import given
@@ -447,7 +448,7 @@ def test_a_league_whose_units_have_no_answers_says_so_instead_of_drawing_an_empt
         parent=scored.store_a,
     )
     client = login(scored.manager_a)
-    client.cookies.load({"django_language": "en"})
+    client.cookies.load({settings.LANGUAGE_COOKIE_NAME: "en"})
     body = client.get("/").content.decode()
     assert 'id="chart-league"' not in body
     assert "The unit below has no answers in these filters." in body
