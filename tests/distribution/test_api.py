@@ -131,3 +131,26 @@ def test_an_event_and_the_decision_log_can_be_read_back(setup: Org) -> None:
     hidden = get(f"/{created['id']}", token("service_events:read", unit=setup.store_c))
     assert hidden.status_code == 404
     assert get("/decisions", token("service_events:read", unit=setup.store_c)).json() == []
+
+
+def test_an_idempotency_key_replays_the_first_answer_and_refuses_another_body(setup: Org) -> None:
+    tok = token("service_events:write")
+
+    def send(payload: dict[str, Any]) -> Any:
+        return Client().post(
+            "/api/v1/service-events",
+            json.dumps(payload),
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {tok}", "Idempotency-Key": "evt-1", "Accept-Language": "en"},
+        )
+
+    first = send(body())
+    again = send(body())
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json() and again.headers.get("Idempotent-Replayed") == "true"
+    other = send(body(external_id="ORD-2"))
+    assert other.status_code == 422
+    assert other.json()["error"]["code"] == "idempotency_key_reused"
+    from manyi.distribution.models import ServiceEvent
+
+    assert ServiceEvent.objects.count() == 1

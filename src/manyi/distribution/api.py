@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema, Status
+from ninja import Header, Query, Router, Schema, Status
+from ninja.decorators import decorate_view
 
 from manyi.customers.models import Customer
 from manyi.integrations.auth import TokenAuth, principal_of
@@ -19,6 +22,27 @@ from .queries import decisions, event_decisions
 from .schemas import DecisionOut, ServiceEventIn, ServiceEventOut
 
 router = Router(tags=["service events"])
+
+IDEMPOTENCY_KEY: Any = Header(
+    None,
+    alias="Idempotency-Key",
+    description="Any unique string (a UUID is ideal). A retry with the same key and body returns the "
+    "first result; the same key with another body is refused (422). Kept 24 h per token.",
+    max_length=255,
+    pattern=r"^[-A-Za-z0-9_.:]+$",
+)
+
+
+def _idempotent(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The API's ``idempotent`` (imported when first called: that module mounts this router)."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        from manyi.integrations.api import idempotent
+
+        return idempotent(view)(request, *args, **kwargs)
+
+    return wrapper
 
 
 def _event_out(event: ServiceEvent, created: bool) -> dict[str, Any]:
@@ -42,7 +66,10 @@ def _event_out(event: ServiceEvent, created: bool) -> dict[str, Any]:
     auth=TokenAuth("service_events:write"),
     summary="Record a service event",
 )
-def create_service_event(request: HttpRequest, payload: ServiceEventIn) -> Status:
+@decorate_view(_idempotent)
+def create_service_event(
+    request: HttpRequest, payload: ServiceEventIn, idempotency_key: str = IDEMPOTENCY_KEY
+) -> Status:
     """Record an event once per (source, external_id) and decide, per distribution rule, whether to invite.
 
     201 with the decisions when the event is new; 200 with the same body when it was recorded before.
