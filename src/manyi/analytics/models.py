@@ -27,12 +27,9 @@ class RollupQuestion(models.Model):
         return f"{self.question_id}: {self.code}"
 
 
-class RollupDay(models.Model):
-    id = models.BigAutoField(primary_key=True)
-    unit_id = models.IntegerField()
-    day = models.DateField()
-    survey_id = models.IntegerField()
-    question_id = models.IntegerField()
+class Histogram(models.Model):
+    """The counts a rollup row holds: scores 0 … 10 (``c0`` … ``c10``) and the others (``n_odd``)."""
+
     n_odd = models.IntegerField(default=0)
     c0 = models.IntegerField(default=0)
     c1 = models.IntegerField(default=0)
@@ -47,6 +44,17 @@ class RollupDay(models.Model):
     c10 = models.IntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class RollupDay(Histogram):
+    id = models.BigAutoField(primary_key=True)
+    unit_id = models.IntegerField()
+    day = models.DateField()
+    survey_id = models.IntegerField()
+    question_id = models.IntegerField()
+
+    class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["unit_id", "day", "survey_id", "question_id"], name="analytics_rollupday_key"
@@ -58,23 +66,11 @@ class RollupDay(models.Model):
         return f"unit {self.unit_id}, {self.day}, survey {self.survey_id}, question {self.question_id}"
 
 
-class RollupMonth(models.Model):
+class RollupMonth(Histogram):
     id = models.BigAutoField(primary_key=True)
     unit_id = models.IntegerField()
     month = models.DateField()
     question_id = models.IntegerField()
-    n_odd = models.IntegerField(default=0)
-    c0 = models.IntegerField(default=0)
-    c1 = models.IntegerField(default=0)
-    c2 = models.IntegerField(default=0)
-    c3 = models.IntegerField(default=0)
-    c4 = models.IntegerField(default=0)
-    c5 = models.IntegerField(default=0)
-    c6 = models.IntegerField(default=0)
-    c7 = models.IntegerField(default=0)
-    c8 = models.IntegerField(default=0)
-    c9 = models.IntegerField(default=0)
-    c10 = models.IntegerField(default=0)
 
     class Meta:
         constraints = [

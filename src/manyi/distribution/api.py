@@ -34,13 +34,17 @@ IDEMPOTENCY_KEY: Any = Header(
 
 
 def _idempotent(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """The API's ``idempotent`` (imported when first called: that module mounts this router)."""
+    """The API's ``idempotent``, applied on the first call (that module mounts this router, so it
+    cannot be imported while this one loads)."""
+    applied: list[Callable[..., HttpResponse]] = []
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        from manyi.integrations.api import idempotent
+        if not applied:
+            from manyi.integrations.api import idempotent
 
-        return idempotent(view)(request, *args, **kwargs)
+            applied.append(idempotent(view))
+        return applied[0](request, *args, **kwargs)
 
     return wrapper
 

@@ -75,26 +75,24 @@ class Facts:
         return self._analysis
 
 
-_analyzer: Any = None
-
-
 def _text_models() -> Any:
-    global _analyzer
-    if _analyzer is None:
-        from manyi.textanalytics import Analyzer
+    """The shipped text models, loaded once per process and shared with the enrichment task, so a
+    rule reads a text exactly as the stored enrichment (and the charts) do."""
+    from manyi.enrichment.actions import analyzer
 
-        _analyzer = Analyzer(with_keywords=False)
-    return _analyzer
+    return analyzer()
 
 
 def analyze_text(text: str) -> Any:
-    """The shipped text models' analysis of a comment (keywords are not needed by rules)."""
+    """The shipped text models' analysis of a comment."""
     return _text_models().analyze(text)
 
 
 def analysis_version() -> str:
     """The version of the shipped text models; a stored reading of another version is not used."""
-    return str(_text_models().version)
+    from manyi.enrichment.actions import current_version
+
+    return current_version()
 
 
 @dataclass(frozen=True, slots=True)
