@@ -127,9 +127,12 @@ def test_build_publish_answer_and_find_the_answer(live_server: Any, browser: Any
     frame = page.frame_locator("#preview")
     expected_label = "您会推荐我们吗？" if lang == "zh-hans" else "Would you recommend us?"
     frame.locator("#q-nps legend").filter(has_text=expected_label).wait_for()
+    # Each save reloads the preview: wait for the document that has the last save's question
+    # (its code is "why" only after that save), or the click below lands on a page being replaced.
+    frame.locator("#q-why").wait_for(state="attached")
     assert frame.locator("#q-why").is_hidden()
     frame.locator('input[name="q_nps"][value="3"]').check()
-    assert frame.locator("#q-why").is_visible()
+    frame.locator("#q-why").wait_for(state="visible", timeout=5000)
     shot(page, f"builder-edit-{lang}.png")
 
     # Publish, then make the stores' QR links.
