@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import xlsxwriter
+from django.db import connection
 from typer.testing import CliRunner
 
 from manyi.cli import app
@@ -18,6 +19,7 @@ from manyi.feedback.models import FeedbackRecord
 from manyi.integrations.importing import ImportFailed, import_file
 from manyi.integrations.importing._dates import parse_when
 from manyi.integrations.importing._errors import Reject
+from manyi.integrations.importing._responses import submission_id
 from manyi.responses.models import Answer, Response
 
 HEADER = ["external_id", "survey", "unit", "submitted_at", "channel", "language", "customer_external_id",
@@ -389,6 +391,44 @@ def test_text_with_quotes_backslashes_newlines_and_chinese_arrives_exactly(org: 
     assert (
         import_file("responses", write_csv(tmp_path / "q.csv", [row("Q1", comment=comment)])).unchanged == 1
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_out_of_time_order_keep_their_own_answers_when_batches_are_written_in_time_order(
+    org: Any, tmp_path: Path
+) -> None:
+    # The writer sorts each batch by time before writing it: every answer must still follow its
+    # own row, in both the threaded writer and across batches.
+    rows = [
+        row(f"T{i}", nps=i % 11, comment=f"c{i}", when=f"2026-{10 - i % 9:02d}-{28 - i:02d} 0{i % 10}:00")
+        for i in range(25)
+    ]
+    summary = import_file("responses", write_csv(tmp_path / "t.csv", rows), batch_size=7)
+    assert (summary.created, summary.rejected) == (25, 0)
+    for i in range(25):
+        r = Response.objects.get(submission_id=submission_id("store-csi", f"T{i}"))
+        assert (r.nps, r.comment) == (i % 11, f"c{i}")
+        answers = dict(Answer.objects.filter(response=r).values_list("question_code", "number"))
+        assert answers["nps"] == i % 11
+    if connection.vendor == "sqlite":  # one writer: ids are the rows' numbers plus an offset
+        ids = [Response.objects.get(submission_id=submission_id("store-csi", f"T{i}")).pk for i in range(25)]
+        assert ids == sorted(ids)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_nul_character_in_a_text_rejects_that_row_with_a_reason_and_the_rest_land(
+    org: Any, tmp_path: Path
+) -> None:
+    # PostgreSQL cannot store NUL in text; every database gets the same clear per-row error.
+    errors = tmp_path / "errors.csv"
+    rows = [row("N1"), row("N2", comment="bad\x00byte"), row("N3", comment="tab\there")]
+    summary = import_file("responses", write_csv(tmp_path / "n.csv", rows), errors=errors)
+    assert (summary.created, summary.rejected) == (2, 1)
+    [error] = read_errors(errors)
+    assert (error["row"], error["column"]) == ("3", "comment")
+    assert "NUL" in error["reason"]
+    assert Response.objects.filter(comment="tab\there").count() == 1
+    assert Answer.objects.get(response__comment="tab\there", question_code="comment").text == "tab\there"
 
 
 @pytest.mark.django_db(transaction=True)

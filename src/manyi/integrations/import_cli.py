@@ -37,7 +37,7 @@ def import_command(
         Path | None, typer.Option("--errors", help="Write rejected rows here (row, column, value, reason).")
     ] = None,
     fmt: Annotated[Fmt, typer.Option("--format", help="table for people, json for programs.")] = Fmt.table,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Rows per transaction.", min=1)] = 5000,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Rows per transaction.", min=1)] = 10_000,
 ) -> None:
     """Import customers, responses or feedback records; a second import of the same file changes nothing."""
     from manyi.cli import err, fail, setup_django
