@@ -9,10 +9,12 @@ cities) and 3 years, responses in time order as the store receives them. The sam
 ``--pg-answers``, default all) are copied into PostgreSQL tables shaped like Manyi's operational
 ones, with the same indexes, in a throw-away database ``h_bench_analytics_<pid>``.
 
-The store's rollups (unit × day and unit × month × survey × question histograms) are built as
-``manyi analytics rebuild`` builds them (timed as ``build_rollups_s``). Each query is timed on DuckDB
-twice: ``duckdb`` as the runner reads it (from the coarsest rollup that answers it exactly) and
-``duckdb_facts`` from the raw fact tables, for comparison.
+The store's rollups (unit × day × survey × question, unit × month × question, and month × question
+over every unit) are built as ``manyi analytics rebuild`` builds them (timed as ``build_rollups_s``).
+Each query is timed on DuckDB twice: ``duckdb`` as the runner reads it (from the coarsest rollup that
+answers it exactly; ``read_from`` says which, e.g. ``rollup_month+facts`` for whole months from the
+month rollup and the days around them from the facts) and ``duckdb_facts`` from the raw fact tables,
+for comparison.
 
 Queries, each through :func:`manyi.analytics.run` (counts in SQL, estimates from ``manyi.metrics``); each timing has the best and
 median wall-clock time and the median CPU time of this process (``cpu_median_ms``, which a busy

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from manyi.analytics import Filters, MetricQuery
+from manyi.analytics import Filters, MetricQuery, dbrollups
 from manyi.analytics.sql import DUCKDB, Dialect, compile_query, operational_dialect
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -61,3 +61,45 @@ def test_compiled_sql_matches_its_snapshot(engine: str, name: str) -> None:
     if os.environ.get("MANYI_UPDATE_SNAPSHOTS") or not path.exists():
         path.write_text(got, encoding="utf-8")
     assert got == path.read_text(encoding="utf-8")
+
+
+#: The last 90 days of a year against the 90 before, per unit, from the rollups: the whole months
+#: from the month rollup, the days around them (and the month the split falls in) from the day
+#: rollup, plus on PostgreSQL the facts above the rollups' mark.
+RAGGED_COMPARISON = MetricQuery(
+    "nps",
+    filters=Filters(date_from=date(2026, 10, 3), date_to=date(2026, 12, 31)),
+    group_by=("unit",),
+    compare_previous=True,
+)
+ROLLED_DIALECTS: dict[str, Dialect] = {
+    "duckdb": DUCKDB,
+    "postgresql": operational_dialect("postgresql", _iso, rollups=dbrollups.TABLES.rollups),
+}
+
+
+@pytest.mark.parametrize("edges", ["day", "facts"])
+@pytest.mark.parametrize("engine", sorted(ROLLED_DIALECTS))
+def test_a_comparison_from_whole_months_and_the_days_around_them_matches_its_snapshot(
+    engine: str, edges: str
+) -> None:
+    query = RAGGED_COMPARISON
+    assert query.filters.date_from is not None
+    both = Filters(date_from=query.filters.previous().date_from, date_to=query.filters.date_to)
+    compiled = compile_query(
+        query,
+        both,
+        ROLLED_DIALECTS[engine],
+        None,
+        "month",
+        split_at=query.filters.date_from,
+        edges="day" if edges == "day" else None,
+    )
+    sql = compiled.sql.replace(" UNION ALL ", "\nUNION ALL\n").replace(" WHERE f.", "\nWHERE f.")
+    got = f"{sql}\n-- params: {compiled.params!r}\n-- labels: {list(compiled.labels)!r}\n"
+    path = SNAPSHOTS / f"nps_by_unit_ragged_comparison_{edges}.{engine}.sql"
+    if os.environ.get("MANYI_UPDATE_SNAPSHOTS") or not path.exists():
+        path.write_text(got, encoding="utf-8")
+    assert got == path.read_text(encoding="utf-8")
+    assert compiled.repeated
+    assert compiled.edges == ("rollup_day" if edges == "day" else "facts")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -30,7 +30,15 @@ from ._stats import (
 from ._stats import estimates as to_estimates
 from .engines import Engine
 from .query import MetricQuery
-from .sql import Compiled, compile_query, period_label, rollup_for
+from .sql import (
+    HISTOGRAM_HIGH,
+    HISTOGRAM_LOW,
+    Compiled,
+    compile_query,
+    histogram_weights,
+    period_label,
+    rollup_for,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +78,9 @@ class QueryResult:
     ) -> None:
         self.query = query
         self.engine = engine
-        #: Where the counts came from, per side: ``facts``, ``rollup_day`` or ``rollup_month``.
+        #: Where the counts came from, per side: ``facts``, ``rollup_day``, ``rollup_month``,
+        #: ``rollup_total``, or ``rollup_month+facts``/``rollup_month+rollup_day`` (whole months
+        #: from the month rollup, the days around them from the facts or the day rollup).
         self.sources: tuple[str, ...] = ("facts",)
         self.spec = spec
         self.labels = labels
@@ -112,7 +122,7 @@ def _fetch(engine: Engine, compiled: Compiled) -> list[Any]:
     if fast is not None:
         return list(fast(compiled.sql, compiled.params))
     rows = engine.fetch(compiled.sql, compiled.params)
-    width = len(compiled.labels) + (4 if compiled.rollup else 3)
+    width = len(compiled.labels) + (2 if compiled.histogram else 4 if compiled.rollup else 3)
     return (
         [_column(c) for c in zip(*rows, strict=True)]
         if rows
@@ -130,6 +140,53 @@ def _column(values: tuple[Any, ...]) -> npt.NDArray[Any]:
     return arr if arr.dtype.kind in "iufUO" else np.array(values, dtype=object)
 
 
+def _read(query: MetricQuery, engine: Engine, compiled: Compiled) -> tuple[Counts, float]:
+    """Run ``compiled``: the labels and counts of each row, and the scores a rollup could
+    not place (``odd``, 0 from the facts)."""
+    width = len(compiled.labels)
+    cols = _fetch(engine, compiled)
+    keys = [np.ma.getdata(c) for c in cols[:width]]
+    if compiled.histogram:
+        hist = cols[width + 1]
+        bins = HISTOGRAM_HIGH - HISTOGRAM_LOW + 1
+        matrix = (
+            np.stack(list(hist)).astype(np.int64, copy=False)
+            if len(hist)
+            else np.zeros((0, bins), dtype=np.int64)
+        )
+        n_w, y_w, y2_w = (np.asarray(w, dtype=np.int64) for w in histogram_weights(query))
+        counts = Counts(
+            keys, matrix @ n_w, (matrix @ y_w).astype(np.float64), (matrix @ y2_w).astype(np.float64)
+        )
+        return counts, float(_numbers(cols[width]).sum())
+    counts = Counts(
+        keys=keys,
+        n=_numbers(cols[width]).astype(np.int64),
+        s1=_numbers(cols[width + 1]),
+        s2=_numbers(cols[width + 2]),
+    )
+    odd = float(_numbers(cols[width + 3]).sum()) if compiled.rollup else 0.0
+    return counts, odd
+
+
+def _regrouped(width: int, counts: Counts, compiled: Compiled) -> Counts:
+    """The counts of each group once (summed where a group came in several rows); from
+    histograms, without the groups that had no score on the scale, as the facts have none."""
+    if not compiled.repeated:
+        return counts
+    summed = _summed(width, counts)
+    if compiled.histogram and width:
+        return _kept(summed, summed.n > 0)
+    return summed
+
+
+def _kept(counts: Counts, keep: npt.NDArray[np.bool_]) -> Counts:
+    """The groups of ``counts`` where ``keep`` is true (the same object when it is everywhere)."""
+    if keep.all():
+        return counts
+    return Counts([k[keep] for k in counts.keys], counts.n[keep], counts.s1[keep], counts.s2[keep])
+
+
 def _counts(
     query: MetricQuery, engine: Engine, scope: list[str] | None, previous: bool
 ) -> tuple[tuple[str, ...], Counts, str]:
@@ -141,21 +198,29 @@ def _counts(
     )
     if rollup is not None and not engine.worth(rollup):  # type: ignore[attr-defined]
         rollup = None
-    compiled = compile_query(query, filters, engine.dialect, scope, rollup)
-    width = len(compiled.labels)
-    cols = _fetch(engine, compiled)
-    if rollup is not None and _numbers(cols[width + 3]).sum() > 0:
+    compiled = compile_query(query, filters, engine.dialect, scope, rollup, edges=_edges(engine, rollup))
+    counts, odd = _read(query, engine, compiled)
+    if odd > 0:
         # Scores the rollup could not place (fractions, numbers past 10) are in the selection.
         compiled = compile_query(query, filters, engine.dialect, scope)
-        cols = _fetch(engine, compiled)
-    source = f"rollup_{compiled.rollup}" if compiled.rollup else "facts"
-    counts = Counts(
-        keys=[np.ma.getdata(c) for c in cols[:width]],
-        n=_numbers(cols[width]).astype(np.int64),
-        s1=_numbers(cols[width + 1]),
-        s2=_numbers(cols[width + 2]),
-    )
-    return compiled.labels, _summed(width, counts) if compiled.repeated else counts, source
+        counts, odd = _read(query, engine, compiled)
+    return compiled.labels, _regrouped(len(compiled.labels), counts, compiled), _source(compiled)
+
+
+def _edges(engine: Engine, rollup: str | None) -> Literal["day"] | None:
+    """Where a month rollup's statement counts the days around its whole months: the day rollup
+    where the engine finds it worth reading, else the facts."""
+    if rollup == "month" and engine.worth("day"):  # type: ignore[attr-defined]
+        return "day"
+    return None
+
+
+def _source(compiled: Compiled) -> str:
+    """``facts``, ``rollup_day``, ``rollup_month``, ``rollup_total``, or a month rollup with the
+    source of the days around its months (``rollup_month+facts``, ``rollup_month+rollup_day``)."""
+    if not compiled.rollup:
+        return "facts"
+    return f"rollup_{compiled.rollup}" + (f"+{compiled.edges}" if compiled.edges else "")
 
 
 def _group_index(
@@ -163,6 +228,9 @@ def _group_index(
 ) -> tuple[list[npt.NDArray[Any]], npt.NDArray[np.intp], int]:
     """The sorted distinct groups of label columns, each row's group, and how many groups."""
     rows = stacked[0].shape[0] if width else 0
+    dense = _dense_group_index(stacked, rows)
+    if dense is not None:
+        return dense
     # Integer labels sort as they are; text labels (question codes) by their rank.
     ranks = [
         col if col.dtype.kind in "iub" else np.unique(col, return_inverse=True)[1].ravel() for col in stacked
@@ -177,6 +245,38 @@ def _group_index(
     inverse[order] = np.cumsum(starts) - 1
     first = order[starts]
     return [col[first] for col in stacked], inverse, int(first.shape[0])
+
+
+def _dense_group_index(
+    stacked: list[npt.NDArray[Any]], rows: int
+) -> tuple[list[npt.NDArray[Any]], npt.NDArray[np.intp], int] | None:
+    """:func:`_group_index` without sorting, where every label is an integer and the labels
+    span few values (unit ids, sides, period codes of a range): each row's labels become one
+    mixed-radix number, and the groups are the numbers present, in order. None otherwise."""
+    if not rows or any(col.dtype.kind not in "iu" for col in stacked):
+        return None
+    lows = [int(col.min()) for col in stacked]
+    spans = [int(col.max()) - low + 1 for col, low in zip(stacked, lows, strict=True)]
+    size = 1
+    for span in spans:
+        size *= span
+    if size > min(max(8 * rows, 1 << 20), 1 << 22):  # at most 4M slots (20 MB of scratch)
+        return None
+    code = np.zeros(rows, dtype=np.int64)
+    for col, low, span in zip(stacked, lows, spans, strict=True):
+        code *= span
+        code += col.astype(np.int64, copy=False) - low
+    present = np.zeros(size, dtype=bool)
+    present[code] = True
+    codes = np.flatnonzero(present)
+    slot = np.empty(size, dtype=np.int32)
+    slot[codes] = np.arange(codes.shape[0], dtype=np.int32)
+    keys = []
+    rest = codes
+    for col, low, span in zip(stacked[::-1], lows[::-1], spans[::-1], strict=True):
+        keys.append((rest % span + low).astype(col.dtype, copy=False))
+        rest = rest // span
+    return keys[::-1], slot[code].astype(np.intp), int(codes.shape[0])
 
 
 def _summed(width: int, counts: Counts) -> Counts:
@@ -210,25 +310,43 @@ def _counts_of_both(
     if rollup is not None and not engine.worth(rollup):  # type: ignore[attr-defined]
         rollup = None
     both = replace(now, date_from=before.date_from)
-    compiled = compile_query(query, both, engine.dialect, scope, rollup, split_at=now.date_from)
-    width = len(compiled.labels)
-    cols = _fetch(engine, compiled)
-    if rollup is not None and _numbers(cols[width + 3]).sum() > 0:
+    compiled = compile_query(
+        query, both, engine.dialect, scope, rollup, split_at=now.date_from, edges=_edges(engine, rollup)
+    )
+    counts, odd = _read(query, engine, compiled)
+    if odd > 0:
         compiled = compile_query(query, both, engine.dialect, scope, split_at=now.date_from)
-        cols = _fetch(engine, compiled)
-    source = f"rollup_{compiled.rollup}" if compiled.rollup else "facts"
-    side = np.asarray(np.ma.getdata(cols[0])).astype(np.int64)
+        counts, odd = _read(query, engine, compiled)
+    source = _source(compiled)
+    return compiled.labels[1:], _split_sides(counts, compiled), (source, source)
+
+
+def _split_sides(counts: Counts, compiled: Compiled) -> list[Counts]:
+    """The counts of a comparison's two sides (the first label) over the same groups, each
+    group's rows added up (zeros where a side has none): the groups are found once for both."""
+    width = len(compiled.labels) - 1
+    side = np.asarray(counts.keys[0]).astype(np.int64)
+    if width:
+        keys, inverse, size = _group_index(width, counts.keys[1:])
+    else:
+        keys, inverse, size = [], np.zeros(side.shape[0], dtype=np.intp), 1
     sides = []
     for which in (0, 1):
         take = side == which
-        counts = Counts(
-            keys=[np.ma.getdata(c)[take] for c in cols[1:width]],
-            n=_numbers(cols[width])[take].astype(np.int64),
-            s1=_numbers(cols[width + 1])[take],
-            s2=_numbers(cols[width + 2])[take],
+        at = inverse[take]
+        sides.append(
+            Counts(
+                keys,
+                np.bincount(at, weights=counts.n[take], minlength=size).astype(np.int64),
+                np.bincount(at, weights=counts.s1[take], minlength=size),
+                np.bincount(at, weights=counts.s2[take], minlength=size),
+            )
         )
-        sides.append(_summed(width - 1, counts) if compiled.repeated else counts)
-    return compiled.labels[1:], sides, (source, source)
+    if compiled.histogram and width:
+        # Groups whose rollup rows hold only scores outside the metric's scale: none in the facts.
+        keep = (sides[0].n > 0) | (sides[1].n > 0)
+        sides = [_kept(c, keep) for c in sides]
+    return sides
 
 
 def _numbers(col: Any) -> npt.NDArray[np.float64]:
@@ -236,6 +354,8 @@ def _numbers(col: Any) -> npt.NDArray[np.float64]:
     if np.ma.isMaskedArray(col):
         col = np.ma.filled(col.astype(np.float64), 0.0)
     arr = np.asarray(col)
+    if arr.dtype.kind in "iu":  # counts: no NULL, no NaN
+        return arr.astype(np.float64)
     if arr.dtype == object:
         arr = np.array([0.0 if v is None else float(v) for v in arr], dtype=np.float64)
     return np.nan_to_num(arr.astype(np.float64), nan=0.0)
@@ -268,6 +388,9 @@ def _merge(width: int, sides: list[Counts]) -> tuple[list[npt.NDArray[Any]], lis
         # The statement orders its groups; one side in that order needs no merge.
         side = sides[0]
         return list(side.keys), [sums(side.n, side.s1, side.s2)]
+    elif len(sides) == 2 and all(a is b for a, b in zip(sides[0].keys, sides[1].keys, strict=True)):
+        # Both sides of one statement, already over the same sorted groups.
+        return list(sides[0].keys), [sums(s.n, s.s1, s.s2) for s in sides]
     else:
         stacked = [np.concatenate([s.keys[j] for s in sides]) for j in range(width)]
         keys, inverse, size = _group_index(width, stacked)

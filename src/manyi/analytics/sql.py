@@ -72,6 +72,10 @@ class Dialect:
     double: str = "DOUBLE"
     #: The month × question rollup over every unit, if the engine keeps one.
     total_rollup: str | None = None
+    #: Whether a statement orders its groups. DuckDB's: no; sorting the groups (a few thousand
+    #: to a few hundred thousand) cost it more than the runner's ordering of integer labels by
+    #: their values (see :func:`manyi.analytics.runner._dense_group_index`).
+    ordered: bool = True
     #: Enriched texts (``sentiment``, ``sentiment_score``) and the aspects found in them.
     texts: Source | None = None
     aspects: Source | None = None
@@ -133,6 +137,7 @@ DUCKDB = Dialect(
     time_range=_day_range,
     rollups=True,
     total_rollup="rollup_total",
+    ordered=False,
     texts=Source("text_facts f", "f.unit_id", "f.survey_id", "f.day", None),
     aspects=Source("aspect_facts f", "f.unit_id", "f.survey_id", "f.day", None, "f.aspect"),
 )
@@ -273,6 +278,12 @@ class Compiled:
     #: A group may come in several rows, in no order (rollups and the facts above their mark):
     #: the runner sums them.
     repeated: bool = False
+    #: The counts come as each row's ``n_odd`` and ``histogram`` (``c0`` … ``c10`` in one array)
+    #: after the labels, unsummed: the runner weighs them with :func:`histogram_weights`.
+    histogram: bool = False
+    #: Where the days around the whole months of a month rollup come from (``rollup_day`` or
+    #: ``facts``), when the range is not whole months.
+    edges: str | None = None
 
 
 def score_column(query: MetricQuery) -> str:
@@ -311,6 +322,31 @@ def coded(query: MetricQuery, score: str) -> tuple[str, str]:
     return score, f"({score} * {score})"
 
 
+def fact_sums(query: MetricQuery, score: str) -> tuple[str, str]:
+    """SQL aggregates for ``Σy`` and ``Σy²`` over the fact rows (those of :func:`coded`).
+
+    Where ``y`` is a box (NPS: promoters minus detractors; a top box; a negative mention), they
+    are sums of the conditions as integers, each condition summed once: cheaper per row than
+    summing a ``CASE`` (DuckDB: a third of the time) or counting with ``FILTER``, same integers.
+    """
+
+    def count(condition: str) -> str:
+        return f"SUM(CAST({condition} AS INTEGER))"
+
+    if query.metric == "nps":
+        promoters, detractors = count(f"{score} >= 9"), count(f"{score} <= 6")
+        return f"{promoters} - {detractors}", f"{promoters} + {detractors}"
+    if query.metric in ("csat", "top_box"):
+        box_from = 4 if query.metric == "csat" else query.scale_max - query.top_k + 1
+        box = count(f"{score} >= {int(box_from)}")
+        return box, box
+    if query.metric == "negative_share":
+        negative = count(f"{score} = 'negative'")
+        return negative, negative
+    y, y2 = coded(query, score)
+    return f"SUM({y})", f"SUM({y2})"
+
+
 def _any_prefix(col: str, paths: tuple[str, ...] | list[str]) -> tuple[str, list[Any]]:
     if not paths:
         return "1 = 0", []
@@ -326,6 +362,71 @@ def _month_aligned(filters: Filters) -> bool:
     return (start is None or start.day == 1) and (end is None or (end + timedelta(days=1)).day == 1)
 
 
+#: An inclusive range of UTC days; None is open-ended.
+Span = tuple[date | None, date | None]
+_DAY = timedelta(days=1)
+
+
+def _merged(spans: list[Span]) -> list[Span]:
+    """Adjacent spans joined (the day after one is the first of the next)."""
+    out: list[Span] = []
+    for start, end in spans:
+        if out and out[-1][1] is not None and start is not None and out[-1][1] + _DAY == start:
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
+
+
+def month_spans(filters: Filters, split_at: date | None = None) -> tuple[list[Span], list[Span]]:
+    """The date range split into whole calendar months and the days around them, as two lists of
+    spans in order: the months a month rollup answers exactly, and the days the day rollup or the
+    facts must count. With ``split_at`` (a comparison in one statement) no month straddles it.
+    """
+    lo, hi = filters.date_from, filters.date_to
+    if split_at is not None and (lo is None or lo < split_at) and (hi is None or split_at <= hi):
+        segments: list[Span] = [(lo, split_at - _DAY), (split_at, hi)]
+    else:
+        segments = [(lo, hi)]
+    months: list[Span] = []
+    days: list[Span] = []
+    for start, end in segments:
+        first = start
+        if start is not None and start.day != 1:
+            first = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+        last = end
+        if end is not None and (end + _DAY).day != 1:
+            last = end.replace(day=1) - _DAY
+        if first is not None and last is not None and first > last:
+            days.append((start, end))
+            continue
+        months.append((first, last))
+        if start is not None and first is not None and start < first:
+            days.append((start, first - _DAY))
+        if end is not None and last is not None and last < end:
+            days.append((last + _DAY, end))
+    return _merged(months), _merged(sorted(days, key=lambda s: s[0] or date.min))
+
+
+#: The share of a range's days that whole months must cover for the month rollup to read them
+#: (the days around them from the day rollup or the facts): below it, the statement's second part
+#: (planned and run on its own) and the month rows, each several times the work of a fact row,
+#: cost more than they save (measured on the 10M-answer benchmark: three quarters of a 180-day
+#: comparison in whole months read as fast from the facts alone).
+MONTHS_WORTH = 0.75
+
+
+def _mostly_whole_months(filters: Filters) -> bool:
+    months, days = month_spans(filters)
+    if not months:
+        return False
+    if filters.date_from is None or filters.date_to is None:
+        return True  # open-ended: the whole months are all but a few days
+    total = (filters.date_to - filters.date_from).days + 1
+    edge = sum((end - start).days + 1 for start, end in days if start is not None and end is not None)
+    return edge <= (1 - MONTHS_WORTH) * total
+
+
 def rollup_for(
     query: MetricQuery, filters: Filters, dialect: Dialect, *, scope: Sequence[str] | None = ()
 ) -> Rollup | None:
@@ -333,9 +434,11 @@ def rollup_for(
     exactly, or None.
 
     The rollups count integer scores 0–10, so the metric's scale must lie within it; the month
-    rollup (all surveys together) needs whole months, no daily buckets and no survey filter or
-    group; the company-wide ``total`` rollup, besides, no unit at all: no scope (``None``), no
-    unit filter and no grouping by unit or level (the default scope, ``()``, never reads it).
+    rollup (all surveys together) needs at least one whole month in the range (the days around
+    the whole months are counted from the day rollup or the facts in the same statement), no daily
+    buckets and no survey filter or group; the company-wide ``total`` rollup, besides, a range of
+    whole months and no unit at all: no scope (``None``), no unit filter and no grouping by unit or
+    level (the default scope, ``()``, never reads it).
     """
     if not dialect.rollups or query.on_text:
         return None
@@ -343,17 +446,26 @@ def rollup_for(
     if lo < HISTOGRAM_LOW or hi > HISTOGRAM_HIGH:
         return None
     by_survey = "survey" in query.group_by or bool(filters.surveys)  # the month rollup has no survey
-    if query.period != "day" and _month_aligned(filters) and not by_survey:
+    if query.period != "day" and not by_survey:
+        aligned = _month_aligned(filters)
         by_unit = "unit" in query.group_by or any(d in KIND_DIMENSIONS for d in query.group_by)
-        if dialect.total_rollup is not None and scope is None and not filters.units and not by_unit:
+        if (
+            aligned
+            and dialect.total_rollup is not None
+            and scope is None
+            and not filters.units
+            and not by_unit
+        ):
             return "total"
-        return "month"
+        if aligned or _mostly_whole_months(filters):
+            # Not aligned: the whole months inside from the month rollup, the days around them
+            # from the day rollup or the facts (see :func:`compile_query`).
+            return "month"
     return "day"
 
 
-def _histogram_sums(query: MetricQuery) -> tuple[str, str, str]:
-    """SQL for ``n``, ``Σy`` and ``Σy²`` from the ``c0`` … ``c10`` counts of a rollup row: the same
-    integers as counting the raw scores with :func:`coded`."""
+def _codes(query: MetricQuery) -> tuple[dict[int, int], dict[int, int]]:
+    """``y`` and ``y²`` of each integer score on the metric's scale, as :func:`coded` codes them."""
     lo, hi = scale(query)
     values = range(lo, hi + 1)
     if query.metric == "nps":
@@ -366,6 +478,26 @@ def _histogram_sums(query: MetricQuery) -> tuple[str, str, str]:
     else:
         y = {v: v for v in values}
         y2 = {v: v * v for v in values}
+    return y, y2
+
+
+def histogram_weights(query: MetricQuery) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """The weights of the counts ``c0`` … ``c10`` in ``n``, ``Σy`` and ``Σy²``: a histogram's dot
+    product with them gives the integers :func:`_histogram_sums` computes in SQL."""
+    y, y2 = _codes(query)
+    bins = range(HISTOGRAM_LOW, HISTOGRAM_HIGH + 1)
+    return (
+        tuple(1 if v in y else 0 for v in bins),
+        tuple(y.get(v, 0) for v in bins),
+        tuple(y2.get(v, 0) for v in bins),
+    )
+
+
+def _histogram_sums(query: MetricQuery) -> tuple[str, str, str]:
+    """SQL for ``n``, ``Σy`` and ``Σy²`` from the ``c0`` … ``c10`` counts of a rollup row: the same
+    integers as counting the raw scores with :func:`coded`."""
+    y, y2 = _codes(query)
+    values = list(y)
 
     def linear(coef: dict[int, int]) -> str:
         terms = [
@@ -389,6 +521,7 @@ def compile_query(
     rollup: Rollup | None = None,
     *,
     split_at: date | None = None,
+    edges: Literal["day"] | None = None,
 ) -> Compiled:
     """The counting statement for ``query`` under ``filters``, restricted to ``scope``.
 
@@ -398,6 +531,10 @@ def compile_query(
     dialect has a ``rollup_mark`` (the operational database), the facts above the mark are added in
     the same statement. With ``split_at`` (a comparison of two adjacent ranges in one statement),
     the first column, labelled ``side``, is 0 for the days from ``split_at`` on and 1 before it.
+
+    The month rollup over a range that is not made of whole months (or a comparison split inside
+    a month) reads the whole months from it and the days around them (:func:`month_spans`) from
+    the day rollup when ``edges`` is ``"day"``, else from the facts, in one ``UNION ALL``.
     """
     if query.on_text:
         text_src = dialect.aspects if query.metric == "negative_share" else dialect.texts
@@ -446,38 +583,81 @@ def compile_query(
         sql = body
         params += body_params
     else:
-        day_table, month_table, questions = dialect.rollup_tables
         if rollup == "total" and (dialect.total_rollup is None or join_units):
             raise ValueError("the total rollup has no units: it answers only unscoped, unit-free queries")
-        table = {"day": day_table, "month": month_table, "total": str(dialect.total_rollup)}[rollup] + " f"
-        rolled = Source(
-            f"{table} JOIN {questions} q ON q.question_id = f.question_id" if query.on_answers else table,
-            "NULL" if rollup == "total" else "f.unit_id",
-            "f.survey_id" if rollup == "day" else "NULL",
-            "f.day" if rollup == "day" else "f.month",
-            "q.code" if query.on_answers else None,
+        spans: tuple[list[Span], list[Span]] | None = None
+        if rollup == "month" and (
+            not _month_aligned(filters) or (split_at is not None and split_at.day != 1)
+        ):
+            spans = month_spans(filters, split_at)
+            if not spans[0]:
+                raise ValueError("the month rollup answers a range only with a whole month in it")
+        elif rollup == "total" and not _month_aligned(filters):
+            raise ValueError("the total rollup answers only whole months")
+        rolled = _rollup_source(query, dialect, rollup)
+        body, body_params = _part(
+            query,
+            filters,
+            dialect,
+            rolled,
+            rollup,
+            join_units,
+            split_at=split_at,
+            spans=spans[0] if spans else None,
+            # Grouped by unit, a group has one month row per month of the range: the runner adds
+            # them up with the other parts' rows, cheaper than the database grouping them first.
+            unsummed=spans is not None and _few_rows_per_group(query),
         )
-        body, body_params = _part(query, filters, dialect, rolled, rollup, join_units, split_at=split_at)
         params += body_params
-        if dialect.rollup_mark is None or facts.key is None:
-            sql = body
-        else:
-            fresh, fresh_params = _part(
-                query, filters, dialect, facts, None, join_units, fresh=True, split_at=split_at
+        if rollup == "total":
+            return Compiled(body, params, tuple(labels), rollup, repeated=True, histogram=True)
+        parts = [body]
+
+        def add(src: Source, rolled_up: Rollup | None, **kw: Any) -> None:
+            part, part_params = _part(
+                query, filters, dialect, src, rolled_up, join_units, split_at=split_at, **kw
             )
-            params += fresh_params
-            # Not summed again here: a group can come twice (from the rollups and from the facts
-            # above the mark), and the runner adds them up, cheaper than a database's regrouping
-            # and sorting of every group.
-            sql = f"{body} UNION ALL {fresh}"
+            parts.append(part)
+            params.extend(part_params)
+
+        if dialect.rollup_mark is not None and facts.key is not None:
+            add(facts, None, fresh=True, spans=spans[0] if spans else None)
+        edge_source = None
+        if spans is not None and spans[1]:
+            # The days around the whole months: from the day rollup (plus, on the operational
+            # database, its facts above the mark), or from the facts.
+            edge_source = "rollup_day" if edges == "day" else "facts"
+            if edges == "day":
+                add(_rollup_source(query, dialect, "day"), "day", spans=spans[1])
+            if edges != "day" or (dialect.rollup_mark is not None and facts.key is not None):
+                add(facts, None, fresh=edges == "day", odd=True, spans=spans[1])
+        if len(parts) > 1:
+            # Not summed again here: a group can come several times (from the rollups, the days
+            # around their months and the facts above the mark), and the runner adds them up,
+            # cheaper than a database's regrouping and sorting of every group.
+            sql = " UNION ALL ".join(parts)
             if join_units:
                 sql = cte + sql
-            return Compiled(sql, params, tuple(labels), rollup, repeated=True)
+            return Compiled(sql, params, tuple(labels), rollup, repeated=True, edges=edge_source)
+        sql = body
     if join_units:
         sql = cte + sql
-    if labels:
+    if labels and dialect.ordered:
         sql += f" ORDER BY {positions}"  # the runner then has nothing to sort
     return Compiled(sql, params, tuple(labels), rollup)
+
+
+def _rollup_source(query: MetricQuery, dialect: Dialect, rollup: Rollup) -> Source:
+    """A rollup table seen as a source (its time column is the day or the month's first day)."""
+    day_table, month_table, questions = dialect.rollup_tables
+    table = {"day": day_table, "month": month_table, "total": str(dialect.total_rollup)}[rollup] + " f"
+    return Source(
+        f"{table} JOIN {questions} q ON q.question_id = f.question_id" if query.on_answers else table,
+        "NULL" if rollup == "total" else "f.unit_id",
+        "f.survey_id" if rollup == "day" else "NULL",
+        "f.day" if rollup == "day" else "f.month",
+        "q.code" if query.on_answers else None,
+    )
 
 
 def _part(
@@ -489,11 +669,16 @@ def _part(
     join_units: bool,
     *,
     fresh: bool = False,
+    odd: bool = False,
     split_at: date | None = None,
+    spans: list[Span] | None = None,
+    unsummed: bool = False,
 ) -> tuple[str, list[Any]]:
     """``SELECT`` of the group labels and counts of one source, grouped, not ordered. ``fresh``:
-    only the fact rows above the rollups' mark, with ``0 AS odd`` beside the counts; ``split_at``:
-    a first column ``side``, 0 from that day on and 1 before."""
+    only the fact rows above the rollups' mark, with ``0 AS odd`` beside the counts (``odd``: the
+    same column without the mark); ``split_at``: a first column ``side``, 0 from that day on and 1
+    before; ``spans``: only the days of these spans (within the filters' range); ``unsummed``: each
+    rollup row as it is, as when it is its group's only row (the runner adds them up)."""
     params: list[Any] = []
     select: list[str] = []
     on_date = rollup is not None
@@ -522,7 +707,7 @@ def _part(
     if rollup is None:
         score = score_column(query)
         lo, hi = scale(query)
-        y, y2 = coded(query, score)
+        s1, s2 = fact_sums(query, score)
         if query.metric == "negative_share":
             where = []  # every aspect mention counts; its sentiment is a label, not a score
         else:
@@ -537,6 +722,13 @@ def _part(
     time_where, time_params = time_range(src.time, filters.date_from, filters.date_to)
     where += time_where
     params += time_params
+    if spans is not None:
+        ranges = []
+        for start, end in spans:
+            span_where, span_params = time_range(src.time, start, end)
+            ranges.append(f"({join_and(span_where)})" if span_where else "1 = 1")
+            params += span_params
+        where.append(ranges[0] if len(ranges) == 1 else f"({' OR '.join(ranges)})")
     if filters.surveys:
         where.append(f"{src.survey} IN ({', '.join('?' for _ in filters.surveys)})")
         params += list(filters.surveys)
@@ -546,11 +738,17 @@ def _part(
         where.append(f"{src.question} IN ({', '.join('?' for _ in filters.questions)})")
         params += list(filters.questions)
 
-    one_row = rollup is not None and _one_row_per_group(query, rollup)
+    one_row = rollup is not None and (unsummed or _one_row_per_group(query, rollup))
+    histogram = rollup == "total"
     if rollup is None:
-        counts = ["COUNT(*) AS n", f"SUM({y}) AS s1", f"SUM({y2}) AS s2"]
-        if fresh:
+        counts = ["COUNT(*) AS n", f"{s1} AS s1", f"{s2} AS s2"]
+        if fresh or odd:
             counts.append("0 AS odd")
+    elif histogram:
+        # The company-wide rollup has a few rows per question (one a month): they come back as they
+        # are and the runner weighs and adds up their histograms, which costs far less than having
+        # the database bind, plan and evaluate the sums of eleven columns.
+        counts = ["f.n_odd AS odd", "f.histogram AS histogram"]
     elif one_row:
         # Each group is one rollup row: its counts are read, not summed.
         n_sql, s1_sql, s2_sql = _histogram_sums(query)
@@ -570,13 +768,19 @@ def _part(
         f"{f' JOIN su ON su.unit_id = {src.unit}' if join_units else ''}"
         f"{f' WHERE {join_and(where)}' if where else ''}"
     )
-    if select and not one_row:
+    if select and not one_row and not histogram:
         sql += f" GROUP BY {', '.join(str(i + 1) for i in range(len(select)))}"
-    if rollup is not None and not one_row:
+    if rollup is not None and not one_row and not histogram:
         # A rollup row can hold only scores outside the metric's scale: such groups have no rows
         # in the raw count, so they are left out here too (unless odd scores send it to the raw).
         sql += f" HAVING SUM({_histogram_sums(query)[0]}) > 0 OR SUM(f.n_odd) > 0"
     return sql, params
+
+
+def _few_rows_per_group(query: MetricQuery) -> bool:
+    """Whether each group of ``query`` is at most one month rollup row per month (grouped by unit,
+    and by question where the metric reads questions)."""
+    return "unit" in query.group_by and (not query.on_answers or "question" in query.group_by)
 
 
 def _one_row_per_group(query: MetricQuery, rollup: Rollup) -> bool:

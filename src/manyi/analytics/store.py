@@ -20,7 +20,10 @@ The operational database stays the source of truth. The store holds, keyed by in
   numbers past 10). The headline scores of responses are in them under the reserved question ids
   of :data:`HEADLINE_QUESTION_IDS`. Every NPS, box share and mean on a 0–10 scale, with its
   interval, is a function of these counts, so a query summed from the rollups gives exactly the
-  figures of the raw rows (see :func:`manyi.analytics.sql.compile_query`).
+  figures of the raw rows (see :func:`manyi.analytics.sql.compile_query`);
+- ``rollup_total`` (month × question over every unit, from the month rows) for unscoped queries
+  that involve no unit: each row's 0–10 counts in one ``histogram`` array, read as they are and
+  weighed by the runner (a handful of rows per question, so what costs is the statement itself).
 
 Rollups are kept up to date incrementally: a sync records the (unit, day) keys of the rows it
 appends and recomputes only those keys' day rows from the raw facts, then only the touched
@@ -97,14 +100,18 @@ CREATE TABLE IF NOT EXISTS rollup_month (
     n_odd INTEGER NOT NULL, {counts}
 );
 CREATE TABLE IF NOT EXISTS rollup_total (
-    month DATE NOT NULL, question_id INTEGER NOT NULL, n_odd INTEGER NOT NULL, {counts}
+    month DATE NOT NULL, question_id INTEGER NOT NULL, n_odd INTEGER NOT NULL,
+    histogram INTEGER[{bins}] NOT NULL
 );
-""".format(counts=", ".join(f"c{v} INTEGER NOT NULL" for v in range(HISTOGRAM_LOW, HISTOGRAM_HIGH + 1)))
+""".format(
+    counts=", ".join(f"c{v} INTEGER NOT NULL" for v in range(HISTOGRAM_LOW, HISTOGRAM_HIGH + 1)),
+    bins=HISTOGRAM_HIGH - HISTOGRAM_LOW + 1,
+)
 
 #: Scores counted one by one in the rollups (``c0`` … ``c10``).
 HISTOGRAM = range(HISTOGRAM_LOW, HISTOGRAM_HIGH + 1)
 #: Bumped when the rollups' shape or meaning changes: a sync then rebuilds them from the facts.
-ROLLUP_VERSION = 3
+ROLLUP_VERSION = 4
 
 
 def default_path() -> Path:
@@ -587,7 +594,10 @@ def _total_rows(keyed: bool) -> str:
     of the months in ``_mkeys``."""
     sums = ", ".join(f"sum(m.c{v})" for v in HISTOGRAM)
     where = " WHERE m.month IN (SELECT DISTINCT month FROM _mkeys)" if keyed else ""
-    return f"SELECT m.month, m.question_id, sum(m.n_odd), {sums} FROM rollup_month m{where} GROUP BY 1, 2"
+    return (
+        f"SELECT m.month, m.question_id, CAST(sum(m.n_odd) AS INTEGER), CAST([{sums}] AS INTEGER[{len(HISTOGRAM)}])"
+        f" FROM rollup_month m{where} GROUP BY 1, 2"
+    )
 
 
 def refresh_rollups(con: duckdb.DuckDBPyConnection, *, full: bool) -> int:

@@ -1,0 +1,7 @@
+SELECT (CASE WHEN f.month >= ? THEN 0 ELSE 1 END) AS g0, f.unit_id AS g1, f.c0 + f.c1 + f.c2 + f.c3 + f.c4 + f.c5 + f.c6 + f.c7 + f.c8 + f.c9 + f.c10 AS n, -f.c0 - f.c1 - f.c2 - f.c3 - f.c4 - f.c5 - f.c6 + f.c9 + f.c10 AS s1, f.c0 + f.c1 + f.c2 + f.c3 + f.c4 + f.c5 + f.c6 + f.c9 + f.c10 AS s2, f.n_odd AS odd FROM rollup_month f
+WHERE f.question_id = ? AND f.month >= ? AND f.month <= ? AND ((f.month >= ? AND f.month <= ?) OR (f.month >= ? AND f.month <= ?)) AND (f.c0 + f.c1 + f.c2 + f.c3 + f.c4 + f.c5 + f.c6 + f.c7 + f.c8 + f.c9 + f.c10 > 0 OR f.n_odd > 0)
+UNION ALL
+SELECT (CASE WHEN f.day >= ? THEN 0 ELSE 1 END) AS g0, f.unit_id AS g1, COUNT(*) AS n, SUM(CAST(f.nps >= 9 AS INTEGER)) - SUM(CAST(f.nps <= 6 AS INTEGER)) AS s1, SUM(CAST(f.nps >= 9 AS INTEGER)) + SUM(CAST(f.nps <= 6 AS INTEGER)) AS s2, 0 AS odd FROM responses f
+WHERE f.nps >= ? AND f.nps <= ? AND f.day >= ? AND f.day <= ? AND ((f.day >= ? AND f.day <= ?) OR (f.day >= ? AND f.day <= ?)) GROUP BY 1, 2
+-- params: [datetime.date(2026, 10, 3), -1, datetime.date(2026, 7, 5), datetime.date(2026, 12, 31), datetime.date(2026, 8, 1), datetime.date(2026, 9, 30), datetime.date(2026, 11, 1), datetime.date(2026, 12, 31), datetime.date(2026, 10, 3), 0, 10, datetime.date(2026, 7, 5), datetime.date(2026, 12, 31), datetime.date(2026, 7, 5), datetime.date(2026, 7, 31), datetime.date(2026, 10, 1), datetime.date(2026, 10, 31)]
+-- labels: ['side', 'unit']
