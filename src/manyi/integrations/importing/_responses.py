@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import chain
 from typing import Any
 
 from django.db import connection
@@ -83,10 +82,9 @@ class ResponseRecord:
     row_text: str = ""
     answers_text: str = ""
     row_values: tuple[Any, ...] = ()
-    # SQLite: the row's number in the file's valid rows, and its answers as flat values, each
-    # answer led by that number; the writer adds one offset to it in SQL to make the response id.
+    # SQLite: the row's number among the valid rows in time order within each batch (given by
+    # ``prepare``); the writer adds one offset to it in SQL to make the response id.
     seq: int = 0
-    answers_flat: tuple[Any, ...] = ()
 
 
 def _scale(lo: int, hi: int) -> Check:
@@ -422,15 +420,36 @@ class ResponseImporter:
             r = record
             record.row_values = (r.key, r.survey_id, r.version_id, r.unit_id, r.channel, r.language,
                                  when, when, "", r.nps, r.csat, r.ces, r.comment)  # fmt: skip
-            self.seq = seq = self.seq + 1
-            record.seq = seq
-            record.answers_flat = tuple([v for a in answers for v in (seq, *a)])
         return record
+
+    def prepare(self, records: list[ResponseRecord]) -> list[ResponseRecord]:
+        """On the reading thread, once a batch is complete: the records in time order and, on
+        SQLite, their rows already flattened as the writer inserts them when all are new (the usual
+        case). The writing thread shares the GIL with this one and gets it back only every
+        ``SWITCH_INTERVAL`` while this one runs Python, so each bit of Python moved off it is
+        time it spends in SQLite instead."""
+        records.sort(key=_submitted)
+        if self.pg:
+            return records
+        # Numbered in time order, so that the response ids the writer makes of these numbers, and
+        # with them the rows of both tables and the answers' (response, question) index, are all
+        # appended at the end rather than put in between.
+        first = self.seq + 1
+        for seq, r in enumerate(records, first):
+            r.seq = seq
+        self.seq = first + len(records) - 1
+        batch = _Flat(records)
+        batch.responses = [v for r in records for v in (r.seq, None, *r.row_values)]
+        batch.answers = [v for r in records for a in r.answers for v in (r.seq, *a)]
+        return batch
 
     # --- writing ----------------------------------------------------------------------------------
 
     def write(self, records: list[ResponseRecord], *, dry_run: bool) -> Written:
         out = Written()
+        if not self.pg and any(not r.seq for r in records):
+            records = self.prepare(records)  # not from run_import, which prepares every batch
+        prepared = records if isinstance(records, _Flat) else None
         records = self._resolve_customers(records, out)
         existing = self._existing([r.key for r in records])
         hidden = c.hidden_ids(Response, list(existing.values()), self.user)
@@ -458,12 +477,24 @@ class ResponseImporter:
                 self._insert_responses(new, ids)
                 self._insert_answers(new, ids)
             else:
-                # Ids are the rows' numbers plus one offset (gaps where rows were not new), so the
-                # answers made on the reading thread go in as they are, the offset added in SQL.
+                # Ids are the rows' numbers (see prepare) plus one offset, with gaps where rows were
+                # not new, so rows flattened on the reading thread go in as they are, the offset
+                # added in SQL.
                 lo = min(r.seq for r in new)
                 offset = self._allocate_block(max(r.seq for r in new) - lo + 1) - lo
-                self._insert_responses(new, [offset + r.seq for r in new])
-                flat = list(chain.from_iterable(r.answers_flat for r in new))
+                if prepared is not None and len(new) == len(prepared):
+                    # Every record of the batch is new: the rows flattened on the reading thread, in
+                    # the same order (filtering and a stable sort of sorted records keep it).
+                    rows = prepared.responses
+                    if any(r.customer_id is not None for r in new):
+                        width = len(RESPONSE_COLUMNS)
+                        for i, r in enumerate(new):
+                            rows[i * width + 1] = r.customer_id
+                    insert_values(Response._meta.db_table, RESPONSE_COLUMNS, rows, offset=offset)
+                    flat = prepared.answers
+                else:
+                    self._insert_responses(new, [offset + r.seq for r in new])
+                    flat = [v for r in new for a in r.answers for v in (r.seq, *a)]
                 insert_values(Answer._meta.db_table, ANSWER_COLUMNS, flat, offset=offset)
         if changed:
             ids = [existing[r.key] for r in changed]
@@ -632,6 +663,15 @@ class ResponseImporter:
 RESPONSE_COLUMNS = ("id", "customer_id", "submission_id", "survey_id", "version_id", "unit_id", "channel",
                     "language", "started_at", "submitted_at", "ip_hash", "nps", "csat", "ces", "comment")  # fmt: skip
 ANSWER_COLUMNS = ("response_id", "question_code", "number", "text", "choices")
+
+
+class _Flat(list[ResponseRecord]):
+    """A batch of records with, for SQLite, its rows flattened for ``insert_values`` (see
+    ``ResponseImporter.prepare``): ``responses`` leads each row with its ``seq`` and a NULL
+    customer id, ``answers`` leads each answer with its record's ``seq``."""
+
+    responses: list[Any]
+    answers: list[Any]
 
 
 def _answer_copy(a: tuple[str, float | None, str, str | None]) -> str:
