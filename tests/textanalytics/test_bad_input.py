@@ -63,3 +63,32 @@ def test_no_text_whatever_its_content_makes_analysis_raise(text):
     assert a.sentiment.label in {"negative", "neutral", "positive"}
     assert -1 <= a.sentiment.score <= 1
     assert all(x.span for x in a.aspects)
+
+
+MANY = [
+    "菜很好吃，但是等了一个小时",
+    "",
+    None,
+    3.5,
+    "Staff were rude, I want a refund",
+    "服务很好 but the wait was long",
+    "价格太贵了！！！停车也不方便",
+    "😀😀",
+    "The room was clean. Check-in took forever and the price was too high.",
+    "ok",
+]
+
+
+@pytest.mark.parametrize("batch", [1, 3, 256])
+def test_analysing_in_batches_gives_exactly_what_one_at_a_time_gives(batch):
+    analyzer = ta.Analyzer(with_keywords=True)
+    one = [analyzer.analyze(v) for v in MANY]
+    assert list(analyzer.analyze_many(MANY, batch=batch)) == one
+    assert list(analyzer.analyze_many(MANY, "en", batch=batch)) == [analyzer.analyze(v, "en") for v in MANY]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.text(max_size=120), max_size=12))
+def test_a_batch_of_any_texts_matches_them_analysed_one_by_one(texts):
+    analyzer = ta.Analyzer(with_keywords=False)
+    assert list(analyzer.analyze_many(texts, batch=5)) == [analyzer.analyze(t) for t in texts]

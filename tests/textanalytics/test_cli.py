@@ -134,3 +134,27 @@ def test_a_missing_adapter_is_a_one_line_error(tmp_path: Path):
     result = runner.invoke(app, ["analyze", "-i", str(src), "--adapter", str(tmp_path / "nope.json")])
     assert result.exit_code == 1
     assert result.stderr.startswith("error: cannot load model nope.json")
+
+
+def test_a_row_whose_analysis_raises_is_flagged_and_its_batch_neighbours_still_come_out(
+    tmp_path: Path, monkeypatch
+):
+    from manyi.textanalytics._analyze import Analyzer
+
+    real = Analyzer._analyze_batch
+
+    def brittle(self, values, lang):
+        if any(v == "boom" for v in values):
+            raise RuntimeError("model fell over")
+        return real(self, values, lang)
+
+    monkeypatch.setattr(Analyzer, "_analyze_batch", brittle)
+    src = write_csv(tmp_path / "in.csv", [{"id": "1", "text": "服务很好"}, {"id": "2", "text": "boom"},
+                                          {"id": "3", "text": "Staff were rude"}])  # fmt: skip
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["analyze", "--input", str(src), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [r["sentiment"] for r in rows] == ["positive", "", "negative"]
+    assert json.loads(rows[1]["flags"]) == [{"flag": "error", "words": []}]
+    assert "row 2: could not be analysed (RuntimeError: model fell over)" in result.stderr

@@ -152,7 +152,11 @@ class LinearTextModel:
         return z
 
     def probabilities(self, text: str) -> dict[str, float]:
-        z = [v / self.temperature for v in self.decision(text)]
+        return self.probabilities_of(self.decision(text))
+
+    def probabilities_of(self, decision: Sequence[float]) -> dict[str, float]:
+        """Class probabilities from raw linear scores (a row of :meth:`decisions`)."""
+        z = [v / self.temperature for v in decision]
         if len(self.classes) == 2 and len(z) == 1:
             p = 1.0 / (1.0 + math.exp(-max(min(z[0], 50.0), -50.0)))
             return {self.classes[0]: 1.0 - p, self.classes[1]: p}
@@ -165,7 +169,12 @@ class LinearTextModel:
         return judge(self.probabilities(text), self.neutral_band)
 
     def score_many(self, texts: Iterable[str]) -> list[Sentiment]:
-        return [self.score(t) for t in texts]
+        """:meth:`score` for many texts, their features scored in one batch (see :meth:`decisions`)."""
+        texts = list(texts)
+        if not texts:
+            return []
+        band = self.neutral_band
+        return [judge(self.probabilities_of(z), band) for z in self.decisions(texts).tolist()]
 
 
 def judge(probs: dict[str, float], neutral_band: float = 0.0) -> Sentiment:

@@ -150,9 +150,8 @@ def analyze_command(
         )
         if writer is not None:
             writer.writeheader()
-        for n, row in enumerate(rows, start=1):
-            try:
-                a = analyzer.analyze(row.get(column), lang.value)
+        for n, (row, a) in enumerate(_analysed(analyzer, rows, column, lang.value), start=1):
+            if not isinstance(a, Exception):
                 added: dict[str, Any] = {
                     "lang": a.lang,
                     "sentiment": a.sentiment.label,
@@ -163,7 +162,7 @@ def analyze_command(
                     "flags": a.flag_dicts(),
                 }
                 bad = a.problems
-            except Exception as exc:  # one bad row must not lose the others
+            else:  # one bad row must not lose the others
                 added = {
                     "lang": "",
                     "sentiment": "",
@@ -173,7 +172,7 @@ def analyze_command(
                     "keywords": [],
                     "flags": [{"flag": "error", "words": []}],
                 }
-                bad = (f"could not be analysed ({type(exc).__name__}: {exc})",)
+                bad = (f"could not be analysed ({type(a).__name__}: {a})",)
             if bad and not (len(bad) == 1 and bad[0] == "empty"):
                 problems += 1
                 if problems <= MAX_PROBLEMS:
@@ -195,6 +194,30 @@ def analyze_command(
     typer.echo(
         f"analysed {n} rows ({problems} with problems) in {elapsed:.1f} s with {analyzer.version}", err=True
     )
+
+
+def _analysed(
+    analyzer: Any, rows: Iterator[dict[str, Any]], column: str, lang: str
+) -> Iterator[tuple[dict[str, Any], Any]]:
+    """Each row with its analysis, or the exception that analysing it raised. Rows are analysed in
+    batches (``analyze_many``); a batch that raises is analysed again one row at a time so that only
+    the bad row is lost."""
+    from itertools import batched
+
+    from manyi.textanalytics._analyze import BATCH
+
+    for chunk in batched(rows, BATCH):
+        results: list[Any]
+        try:
+            results = list(analyzer.analyze_many([r.get(column) for r in chunk], lang, batch=len(chunk)))
+        except Exception:
+            results = []
+            for r in chunk:
+                try:
+                    results.append(analyzer.analyze(r.get(column), lang))
+                except Exception as exc:
+                    results.append(exc)
+        yield from zip(chunk, results, strict=True)
 
 
 _LABELS = {
@@ -230,7 +253,7 @@ def eval_command(
     except TextAnalyticsError as exc:
         raise _fail(str(exc)) from exc
     truth: list[str] = []
-    pred: list[str] = []
+    texts: list[Any] = []
     skipped = 0
     for n, row in enumerate(rows, start=1):
         label = _LABELS.get(str(row.get(label_column, "")).strip().lower())
@@ -243,7 +266,8 @@ def eval_command(
                 )
             continue
         truth.append(label)
-        pred.append(analyzer.analyze(row.get(column), lang.value).sentiment.label)
+        texts.append(row.get(column))
+    pred: list[str] = [a.sentiment.label for a in analyzer.analyze_many(texts, lang.value)]
     if not truth:
         raise _fail("no row has a usable label")
     typer.echo(json.dumps(scores(truth, pred) | {"skipped": skipped}, ensure_ascii=False, indent=2))
