@@ -559,18 +559,24 @@ def _histogram(col: str) -> str:
     return ", ".join(f"CAST(count(*) FILTER (WHERE {col} = {v}) AS INTEGER) AS c{v}" for v in HISTOGRAM)
 
 
-def _day_rows(keyed: bool) -> str:
+def _day_rows(keyed: bool, question: int | None = None) -> str:
     """``SELECT`` of rollup_day rows from the raw facts: of every key, or of the keys in ``_keys``
-    (then with two ``?`` per part for the day range, so that DuckDB skips the row groups outside it)."""
+    (then with two ``?`` per part for the day range, so that DuckDB skips the row groups outside it);
+    with ``question``, of that question (or headline) only."""
     join = " JOIN _keys k ON k.unit_id = f.unit_id AND k.day = f.day" if keyed else ""
     days = " AND f.day BETWEEN ? AND ?" if keyed else ""
     odd = "NOT (f.number BETWEEN 0 AND 10 AND f.number = floor(f.number))"
-    parts = [
-        f"SELECT f.unit_id, f.day, f.survey_id, f.question_id,"
-        f" CAST(count(*) FILTER (WHERE {odd}) AS INTEGER) AS n_odd, {_histogram('f.number')}"
-        f" FROM answers f{join} WHERE true{days} GROUP BY f.unit_id, f.day, f.survey_id, f.question_id"
-    ]
+    parts = []
+    if question is None or question not in HEADLINE_QUESTION_IDS.values():
+        one = "" if question is None else f" AND f.question_id = {int(question)}"
+        parts.append(
+            f"SELECT f.unit_id, f.day, f.survey_id, f.question_id,"
+            f" CAST(count(*) FILTER (WHERE {odd}) AS INTEGER) AS n_odd, {_histogram('f.number')}"
+            f" FROM answers f{join} WHERE true{one}{days} GROUP BY f.unit_id, f.day, f.survey_id, f.question_id"
+        )
     for metric, qid in HEADLINE_QUESTION_IDS.items():
+        if question is not None and question != qid:
+            continue
         parts.append(
             f"SELECT f.unit_id, f.day, f.survey_id, {qid} AS question_id, 0 AS n_odd, {_histogram('f.' + metric)}"
             f" FROM responses f{join} WHERE f.{metric} IS NOT NULL{days} GROUP BY f.unit_id, f.day, f.survey_id"
@@ -613,10 +619,14 @@ def refresh_rollups(con: duckdb.DuckDBPyConnection, *, full: bool) -> int:
         con.execute("DROP TABLE IF EXISTS rollup_total")
         con.execute(SCHEMA)
         # Ordered by question, then time: a headline or question filter and a date range each
-        # read a narrow run of row groups (DuckDB skips the others by their min/max).
-        con.execute(
-            f"INSERT INTO rollup_day SELECT * FROM ({_day_rows(False)}) ORDER BY question_id, day, unit_id"
-        )
+        # read a narrow run of row groups (DuckDB skips the others by their min/max). One question
+        # at a time, in order: sorting all day rows at once (14.6 million at 10 million answers)
+        # needed more than 768 MB and could fail under a memory limit.
+        questions = {int(q) for (q,) in con.execute("SELECT DISTINCT question_id FROM answers").fetchall()}
+        for question in sorted(questions | set(HEADLINE_QUESTION_IDS.values())):
+            con.execute(
+                f"INSERT INTO rollup_day SELECT * FROM ({_day_rows(False, question)}) ORDER BY day, unit_id"
+            )
         con.execute(
             f"INSERT INTO rollup_month SELECT * FROM ({_month_rows(False)}) ORDER BY question_id, month, unit_id"
         )
