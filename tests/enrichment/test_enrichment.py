@@ -164,3 +164,53 @@ def test_enrichments_reach_the_store_replaced_not_duplicated_and_slice_like_scor
     ]
     assert top[0].aspect == "wait_time" and top[0].negative_share == 100.0 and top[0].zh_name
     assert in_other_region == []  # store b's complaints are outside the other region
+
+
+def test_a_backlog_is_enriched_in_batches_exactly_as_one_text_at_a_time(org: Any) -> None:
+    texts = ["排队太久了，服务员也不理人", "服务很好", "The app keeps crashing", "太贵了", "   "]
+    records = [complaint(org, t) for t in texts]
+    TextEnrichment.objects.all().delete()
+    report = do_enrich_pending(limit=None)
+    assert report.errors == [] and report.feedback == 4  # the blank one has nothing to read
+    batched = {
+        e.feedback_id: (
+            e.sentiment,
+            e.sentiment_score,
+            e.keywords,
+            sorted(e.aspects.values_list("aspect", "span")),
+        )
+        for e in TextEnrichment.objects.filter(feedback__isnull=False)
+    }
+    TextEnrichment.objects.all().delete()
+    for fid in batched:
+        do_enrich_feedback(fid)
+    one_by_one = {
+        e.feedback_id: (
+            e.sentiment,
+            e.sentiment_score,
+            e.keywords,
+            sorted(e.aspects.values_list("aspect", "span")),
+        )
+        for e in TextEnrichment.objects.filter(feedback__isnull=False)
+    }
+    assert batched == one_by_one and set(batched) == {r.pk for r in records[:4]}
+
+
+def test_a_text_enriched_meanwhile_sends_its_batch_one_at_a_time_and_nothing_is_lost_or_doubled(
+    org: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from manyi.enrichment import actions
+
+    records = [complaint(org, t) for t in ("排队太久了", "服务很好", "太贵了")]
+    TextEnrichment.objects.all().delete()
+    real = actions._new_feedback
+
+    def raced(ids: Any) -> Any:
+        texts = real(ids)
+        do_enrich_feedback(records[1].pk)  # the task a save queued got there first
+        return texts
+
+    monkeypatch.setattr(actions, "_new_feedback", raced)
+    report = do_enrich_pending(limit=None)
+    assert report.errors == [] and report.feedback == 3
+    assert TextEnrichment.objects.filter(feedback__in=records).count() == 3

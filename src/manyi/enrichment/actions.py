@@ -13,7 +13,7 @@ made from it; it is enriched once, through the feedback record, so that counts d
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 MODEL_NAME = "manyi-textanalytics"
 #: Texts handled per run of the periodic task (the backfill command runs until nothing is left).
 BATCH = 500
+#: Texts never enriched before are analysed and written this many at a time.
+CHUNK = 200
 
 _analyzer: Analyzer | None = None
 
@@ -51,17 +53,17 @@ def current_version() -> str:
     return analyzer().version
 
 
-def _write(
+def _values(
+    analysis: Analysis,
     *,
     source: str,
-    target: Any,
-    analysis: Analysis,
     unit_id: int,
     survey_id: int | None,
     occurred_at: datetime,
     version: str,
-) -> TextEnrichment:
-    values = {
+) -> dict[str, Any]:
+    """The fields of an enrichment, less its feedback record or answer."""
+    return {
         "source": source,
         "unit_id": unit_id,
         "survey_id": survey_id,
@@ -77,25 +79,115 @@ def _write(
         "model_version": version,
         "enriched_at": timezone.now(),
     }
+
+
+def _aspect_rows(enrichment: TextEnrichment, analysis: Analysis) -> list[EnrichedAspect]:
+    return [
+        EnrichedAspect(
+            enrichment=enrichment,
+            aspect=a.aspect,
+            sentiment=a.sentiment,
+            score=float(a.score),
+            span=a.span,
+            term=a.term[:128],
+        )
+        for a in analysis.aspects
+    ]
+
+
+def _write(
+    *,
+    source: str,
+    target: Any,
+    analysis: Analysis,
+    unit_id: int,
+    survey_id: int | None,
+    occurred_at: datetime,
+    version: str,
+) -> TextEnrichment:
+    values = _values(
+        analysis,
+        source=source,
+        unit_id=unit_id,
+        survey_id=survey_id,
+        occurred_at=occurred_at,
+        version=version,
+    )
     key = {"feedback": target} if source == TextSource.FEEDBACK else {"answer": target}
     with transaction.atomic():
         enrichment, created = TextEnrichment.objects.update_or_create(**key, defaults=values)
         if not created:
             enrichment.aspects.all().delete()
-        EnrichedAspect.objects.bulk_create(
-            [
-                EnrichedAspect(
-                    enrichment=enrichment,
-                    aspect=a.aspect,
-                    sentiment=a.sentiment,
-                    score=float(a.score),
-                    span=a.span,
-                    term=a.term[:128],
-                )
-                for a in analysis.aspects
-            ]
-        )
+        EnrichedAspect.objects.bulk_create(_aspect_rows(enrichment, analysis))
     return enrichment
+
+
+@dataclass
+class _Text:
+    """A text never enriched: its feedback record or answer, and what its enrichment copies."""
+
+    target: Any
+    text: str
+    unit_id: int
+    survey_id: int | None
+    occurred_at: datetime
+
+
+def _enrich_new(source: str, texts: list[_Text], version: str) -> int:
+    """Enrich texts that have no enrichment yet, together: analysed in one batch and written with
+    one insert per table in one transaction. Raises if any of them was enriched meanwhile (by the
+    task a save queued); the caller then enriches them one at a time."""
+    if not texts:
+        return 0
+    analyses = list(analyzer().analyze_many([t.text for t in texts], batch=len(texts)))
+    key = "feedback" if source == TextSource.FEEDBACK else "answer"
+    rows = [
+        TextEnrichment(
+            **{key: t.target},
+            **_values(
+                a,
+                source=source,
+                unit_id=t.unit_id,
+                survey_id=t.survey_id,
+                occurred_at=t.occurred_at,
+                version=version,
+            ),
+        )
+        for t, a in zip(texts, analyses, strict=True)
+    ]
+    with transaction.atomic():
+        made = TextEnrichment.objects.bulk_create(rows)
+        EnrichedAspect.objects.bulk_create(
+            [row for e, a in zip(made, analyses, strict=True) for row in _aspect_rows(e, a)]
+        )
+    return len(made)
+
+
+def _new_feedback(ids: Sequence[int]) -> list[_Text]:
+    from manyi.feedback.models import FeedbackRecord
+
+    records = FeedbackRecord.objects.filter(pk__in=ids, enrichment__isnull=True).select_related("response")
+    return [
+        _Text(r, r.text, r.unit_id, r.response.survey_id if r.response is not None else None, r.occurred_at)
+        for r in records.order_by("id")
+        if r.text.strip()
+    ]
+
+
+def _new_answers(ids: Sequence[int]) -> list[_Text]:
+    """The answers among ``ids`` that :func:`do_enrich_response_answers` would enrich."""
+    from manyi.responses.models import Answer
+
+    answers = Answer.objects.filter(pk__in=ids, enrichment__isnull=True).select_related("response__version")
+    codes: dict[int, set[str]] = {}
+    out = []
+    for a in answers.order_by("id"):
+        r = a.response
+        if r.version_id not in codes:
+            codes[r.version_id] = open_text_codes(r.version.questions)
+        if a.question_code in codes[r.version_id] and a.text.strip() and a.text != r.comment:
+            out.append(_Text(a, a.text, r.unit_id, r.survey_id, r.submitted_at))
+    return out
 
 
 def do_enrich_feedback(feedback_id: int, *, force: bool = False) -> TextEnrichment | None:
@@ -272,33 +364,45 @@ def do_enrich_pending(
             .values_list("id", flat=True)
         )
     )
-    for i, fid in enumerate(feedback_ids, 1):
+    for done, chunk in _chunks(feedback_ids):
         try:
-            if do_enrich_feedback(fid) is not None:
-                report.feedback += 1
-        except Exception as exc:
-            report.errors.append(f"feedback {fid}: {type(exc).__name__}: {exc}")
-        if i % 200 == 0 or i == len(feedback_ids):
-            say(f"text: feedback {i}/{len(feedback_ids)} enriched")
+            report.feedback += _enrich_new(TextSource.FEEDBACK, _new_feedback(chunk), version)
+        except Exception:
+            # One was enriched meanwhile, or one text breaks the batch: one at a time, so that a
+            # bad text costs only itself.
+            for fid in chunk:
+                try:
+                    if do_enrich_feedback(fid) is not None:
+                        report.feedback += 1
+                except Exception as exc:
+                    report.errors.append(f"feedback {fid}: {type(exc).__name__}: {exc}")
+        say(f"text: feedback {done}/{len(feedback_ids)} enriched")
 
-    response_ids = list(
-        cap(
-            _missing_answers(_all_open_text_codes())
-            .order_by("response_id")
-            .values_list("response_id", flat=True)
-            .distinct()
-        )
+    answer_ids = list(
+        cap(_missing_answers(_all_open_text_codes()).order_by("id").values_list("id", flat=True))
     )
-    for i, rid in enumerate(response_ids, 1):
+    for done, chunk in _chunks(answer_ids):
         try:
-            before = TextEnrichment.objects.filter(answer__response_id=rid).count()
-            do_enrich_response_answers(rid)
-            report.answers += TextEnrichment.objects.filter(answer__response_id=rid).count() - before
-        except Exception as exc:
-            report.errors.append(f"response {rid}: {type(exc).__name__}: {exc}")
-        if i % 200 == 0 or i == len(response_ids):
-            say(f"text: answers of {i}/{len(response_ids)} responses enriched")
+            report.answers += _enrich_new(TextSource.ANSWER, _new_answers(chunk), version)
+        except Exception:
+            from manyi.responses.models import Answer
+
+            rids = Answer.objects.filter(pk__in=chunk).values_list("response_id", flat=True).distinct()
+            for rid in sorted(rids):
+                try:
+                    before = TextEnrichment.objects.filter(answer__response_id=rid).count()
+                    do_enrich_response_answers(rid)
+                    report.answers += TextEnrichment.objects.filter(answer__response_id=rid).count() - before
+                except Exception as exc:
+                    report.errors.append(f"response {rid}: {type(exc).__name__}: {exc}")
+        say(f"text: answers {done}/{len(answer_ids)} enriched")
     return report
+
+
+def _chunks(ids: list[int]) -> Iterator[tuple[int, list[int]]]:
+    """``ids`` in chunks of CHUNK, each with how many ids are done once it is."""
+    for lo in range(0, len(ids), CHUNK):
+        yield min(lo + CHUNK, len(ids)), ids[lo : lo + CHUNK]
 
 
 def _reenrich_answer(answer_id: int | None) -> None:
