@@ -166,33 +166,30 @@ def test_enrichments_reach_the_store_replaced_not_duplicated_and_slice_like_scor
     assert in_other_region == []  # store b's complaints are outside the other region
 
 
+def feedback_readings() -> dict[int | None, tuple[Any, ...]]:
+    """What is stored for each enriched feedback record: sentiment, keywords and aspects."""
+    return {
+        e.feedback_id: (
+            e.sentiment,
+            e.sentiment_score,
+            e.keywords,
+            sorted(e.aspects.values_list("aspect", "span")),
+        )
+        for e in TextEnrichment.objects.filter(feedback__isnull=False)
+    }
+
+
 def test_a_backlog_is_enriched_in_batches_exactly_as_one_text_at_a_time(org: Any) -> None:
     texts = ["排队太久了，服务员也不理人", "服务很好", "The app keeps crashing", "太贵了", "   "]
     records = [complaint(org, t) for t in texts]
     TextEnrichment.objects.all().delete()
     report = do_enrich_pending(limit=None)
     assert report.errors == [] and report.feedback == 4  # the blank one has nothing to read
-    batched = {
-        e.feedback_id: (
-            e.sentiment,
-            e.sentiment_score,
-            e.keywords,
-            sorted(e.aspects.values_list("aspect", "span")),
-        )
-        for e in TextEnrichment.objects.filter(feedback__isnull=False)
-    }
+    batched = feedback_readings()
     TextEnrichment.objects.all().delete()
     for fid in batched:
         do_enrich_feedback(fid)
-    one_by_one = {
-        e.feedback_id: (
-            e.sentiment,
-            e.sentiment_score,
-            e.keywords,
-            sorted(e.aspects.values_list("aspect", "span")),
-        )
-        for e in TextEnrichment.objects.filter(feedback__isnull=False)
-    }
+    one_by_one = feedback_readings()
     assert batched == one_by_one and set(batched) == {r.pk for r in records[:4]}
 
 

@@ -53,21 +53,24 @@ def current_version() -> str:
     return analyzer().version
 
 
-def _values(
-    analysis: Analysis,
-    *,
-    source: str,
-    unit_id: int,
-    survey_id: int | None,
-    occurred_at: datetime,
-    version: str,
-) -> dict[str, Any]:
-    """The fields of an enrichment, less its feedback record or answer."""
+@dataclass
+class _Text:
+    """A text to enrich: its feedback record or answer, and what its enrichment copies from it."""
+
+    target: Any
+    text: str
+    unit_id: int
+    survey_id: int | None
+    occurred_at: datetime
+
+
+def _values(source: str, t: _Text, analysis: Analysis, version: str) -> dict[str, Any]:
+    """The fields of the enrichment of ``t``, less its feedback record or answer."""
     return {
         "source": source,
-        "unit_id": unit_id,
-        "survey_id": survey_id,
-        "occurred_at": occurred_at,
+        "unit_id": t.unit_id,
+        "survey_id": t.survey_id,
+        "occurred_at": t.occurred_at,
         "lang": analysis.lang,
         "sentiment": analysis.sentiment.label,
         "sentiment_score": float(analysis.sentiment.score),
@@ -79,6 +82,10 @@ def _values(
         "model_version": version,
         "enriched_at": timezone.now(),
     }
+
+
+def _key(source: str, t: _Text) -> dict[str, Any]:
+    return {"feedback": t.target} if source == TextSource.FEEDBACK else {"answer": t.target}
 
 
 def _aspect_rows(enrichment: TextEnrichment, analysis: Analysis) -> list[EnrichedAspect]:
@@ -95,42 +102,16 @@ def _aspect_rows(enrichment: TextEnrichment, analysis: Analysis) -> list[Enriche
     ]
 
 
-def _write(
-    *,
-    source: str,
-    target: Any,
-    analysis: Analysis,
-    unit_id: int,
-    survey_id: int | None,
-    occurred_at: datetime,
-    version: str,
-) -> TextEnrichment:
-    values = _values(
-        analysis,
-        source=source,
-        unit_id=unit_id,
-        survey_id=survey_id,
-        occurred_at=occurred_at,
-        version=version,
-    )
-    key = {"feedback": target} if source == TextSource.FEEDBACK else {"answer": target}
+def _write(source: str, t: _Text, analysis: Analysis, version: str) -> TextEnrichment:
+    """Enrich one text, replacing its earlier enrichment and aspects if it has one."""
     with transaction.atomic():
-        enrichment, created = TextEnrichment.objects.update_or_create(**key, defaults=values)
+        enrichment, created = TextEnrichment.objects.update_or_create(
+            **_key(source, t), defaults=_values(source, t, analysis, version)
+        )
         if not created:
             enrichment.aspects.all().delete()
         EnrichedAspect.objects.bulk_create(_aspect_rows(enrichment, analysis))
     return enrichment
-
-
-@dataclass
-class _Text:
-    """A text never enriched: its feedback record or answer, and what its enrichment copies."""
-
-    target: Any
-    text: str
-    unit_id: int
-    survey_id: int | None
-    occurred_at: datetime
 
 
 def _enrich_new(source: str, texts: list[_Text], version: str) -> int:
@@ -140,19 +121,8 @@ def _enrich_new(source: str, texts: list[_Text], version: str) -> int:
     if not texts:
         return 0
     analyses = list(analyzer().analyze_many([t.text for t in texts], batch=len(texts)))
-    key = "feedback" if source == TextSource.FEEDBACK else "answer"
     rows = [
-        TextEnrichment(
-            **{key: t.target},
-            **_values(
-                a,
-                source=source,
-                unit_id=t.unit_id,
-                survey_id=t.survey_id,
-                occurred_at=t.occurred_at,
-                version=version,
-            ),
-        )
+        TextEnrichment(**_key(source, t), **_values(source, t, a, version))
         for t, a in zip(texts, analyses, strict=True)
     ]
     with transaction.atomic():
@@ -163,15 +133,27 @@ def _enrich_new(source: str, texts: list[_Text], version: str) -> int:
     return len(made)
 
 
+def _feedback_text(record: Any) -> _Text | None:
+    """A feedback record's text to enrich (with ``response`` loaded), or None when it has none."""
+    if not record.text.strip():
+        return None
+    survey_id = record.response.survey_id if record.response is not None else None
+    return _Text(record, record.text, record.unit_id, survey_id, record.occurred_at)
+
+
+def _answer_text(answer: Any, response: Any, codes: set[str]) -> _Text | None:
+    """An answer's text to enrich, or None: not one of the open-text ``codes`` of its response's
+    version, empty, or the response's comment (enriched as its feedback record)."""
+    if answer.question_code not in codes or not answer.text.strip() or answer.text == response.comment:
+        return None
+    return _Text(answer, answer.text, response.unit_id, response.survey_id, response.submitted_at)
+
+
 def _new_feedback(ids: Sequence[int]) -> list[_Text]:
     from manyi.feedback.models import FeedbackRecord
 
     records = FeedbackRecord.objects.filter(pk__in=ids, enrichment__isnull=True).select_related("response")
-    return [
-        _Text(r, r.text, r.unit_id, r.response.survey_id if r.response is not None else None, r.occurred_at)
-        for r in records.order_by("id")
-        if r.text.strip()
-    ]
+    return [t for r in records.order_by("id") if (t := _feedback_text(r)) is not None]
 
 
 def _new_answers(ids: Sequence[int]) -> list[_Text]:
@@ -185,8 +167,8 @@ def _new_answers(ids: Sequence[int]) -> list[_Text]:
         r = a.response
         if r.version_id not in codes:
             codes[r.version_id] = open_text_codes(r.version.questions)
-        if a.question_code in codes[r.version_id] and a.text.strip() and a.text != r.comment:
-            out.append(_Text(a, a.text, r.unit_id, r.survey_id, r.submitted_at))
+        if (t := _answer_text(a, r, codes[r.version_id])) is not None:
+            out.append(t)
     return out
 
 
@@ -196,21 +178,14 @@ def do_enrich_feedback(feedback_id: int, *, force: bool = False) -> TextEnrichme
     from manyi.feedback.models import FeedbackRecord
 
     record = FeedbackRecord.objects.select_related("response").filter(pk=feedback_id).first()
-    if record is None or not record.text.strip():
+    text = _feedback_text(record) if record is not None else None
+    if text is None:
         return None
     version = current_version()
-    existing = TextEnrichment.objects.filter(feedback_id=record.pk).first()
+    existing = TextEnrichment.objects.filter(feedback_id=feedback_id).first()
     if existing is not None and existing.model_version == version and not force:
         return existing
-    return _write(
-        source=TextSource.FEEDBACK,
-        target=record,
-        analysis=analyzer().analyze(record.text),
-        unit_id=record.unit_id,
-        survey_id=record.response.survey_id if record.response is not None else None,
-        occurred_at=record.occurred_at,
-        version=version,
-    )
+    return _write(TextSource.FEEDBACK, text, analyzer().analyze(text.text), version)
 
 
 def open_text_codes(questions: list[dict[str, Any]]) -> set[str]:
@@ -237,23 +212,14 @@ def do_enrich_response_answers(response_id: int, *, force: bool = False) -> list
     done = []
     answers = response.answers.filter(question_code__in=codes).exclude(text="").select_related("enrichment")
     for answer in answers:
-        if not answer.text.strip() or answer.text == response.comment:
+        text = _answer_text(answer, response, codes)
+        if text is None:
             continue
         existing = getattr(answer, "enrichment", None)
         if existing is not None and existing.model_version == version and not force:
             done.append(existing)
             continue
-        done.append(
-            _write(
-                source=TextSource.ANSWER,
-                target=answer,
-                analysis=analyzer().analyze(answer.text),
-                unit_id=response.unit_id,
-                survey_id=response.survey_id,
-                occurred_at=response.submitted_at,
-                version=version,
-            )
-        )
+        done.append(_write(TextSource.ANSWER, text, analyzer().analyze(text.text), version))
     return done
 
 

@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from enum import StrEnum
+from itertools import batched
 from pathlib import Path
 from typing import Annotated, Any, TextIO
 
@@ -202,8 +203,6 @@ def _analysed(
     """Each row with its analysis, or the exception that analysing it raised. Rows are analysed in
     batches (``analyze_many``); a batch that raises is analysed again one row at a time so that only
     the bad row is lost."""
-    from itertools import batched
-
     from manyi.textanalytics._analyze import BATCH
 
     for chunk in batched(rows, BATCH):
